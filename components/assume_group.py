@@ -1,0 +1,56 @@
+"""An IAM group in dev whose members may assume the prod writer role from the AWS CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.policies import assume_role_policy
+
+
+@dataclass(frozen=True)
+class AssumeGroupArgs:
+    group_name: str
+    user_names: tuple[str, ...]  # created here, so prod's trust policy can name them before dev exists
+    target_role_arn: pulumi.Input[str]
+    require_mfa: pulumi.Input[bool] = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class AssumeGroup(pulumi.ComponentResource):
+    group_name: pulumi.Output[str]
+    user_arns: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: AssumeGroupArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("cross-account-s3:access:AssumeGroup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        group = aws.iam.Group(f"{name}-group", name=args.group_name, opts=child)
+        aws.iam.GroupPolicy(
+            f"{name}-assume-prod-role",
+            name="assume-prod-writer-role",
+            group=group.id,
+            policy=pulumi.Output.all(args.target_role_arn, args.require_mfa).apply(
+                lambda v: assume_role_policy(v[0], require_mfa=bool(v[1])).to_json()
+            ),
+            opts=child,
+        )
+        # Users without passwords or keys: people add their own credentials (or come through SSO).
+        users = [
+            aws.iam.User(f"{name}-user-{user}", name=user, tags=dict(args.tags) or None, opts=child)
+            for user in args.user_names
+        ]
+        if users:
+            aws.iam.GroupMembership(
+                f"{name}-members",
+                group=group.id,
+                users=[u.name for u in users],
+                opts=child,
+            )
+
+        self.group_name = group.name
+        self.user_arns = pulumi.Output.all(*[u.arn for u in users])
+        self.register_outputs({"group_name": self.group_name, "user_arns": self.user_arns})

@@ -1,0 +1,126 @@
+"""The dev Lambda that assumes the prod writer role and puts objects into the prod bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.policies import assume_role_policy, log_writing_policy, service_trust_policy
+
+RUNTIME = "python3.12"
+HANDLER = "handler.lambda_handler"
+
+
+@dataclass(frozen=True)
+class WriterFunctionArgs:
+    function_name: str
+    execution_role_name: str  # fixed, because prod's trust policy names this role before it exists
+    code_dir: Path
+    target_role_arn: pulumi.Input[str]
+    target_bucket: pulumi.Input[str]
+    target_key_prefix: pulumi.Input[str]
+    target_region: pulumi.Input[str]
+    external_id: pulumi.Input[str | None] = None
+    timeout_seconds: int = 30
+    memory_mb: int = 256
+    log_retention_days: int = 14
+    max_body_bytes: int = 262144
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def handler_archive(code_dir: Path) -> pulumi.AssetArchive:
+    """Only the handler's Python files, so caches and editor files never change the deployed code hash."""
+    files = sorted(p for p in code_dir.glob("*.py"))
+    if not files:
+        raise pulumi.RunError(f"No handler code found in {code_dir}")
+    return pulumi.AssetArchive({p.name: pulumi.FileAsset(str(p)) for p in files})
+
+
+def handler_environment(
+    role_arn: str, bucket: str, key_prefix: str, region: str, external_id: str | None, max_body_bytes: int
+) -> dict[str, str]:
+    """The handler's whole configuration; names match lambda_handler/handler.py."""
+    env = {
+        "TARGET_ROLE_ARN": role_arn,
+        "TARGET_BUCKET": bucket,
+        "TARGET_KEY_PREFIX": key_prefix,
+        "TARGET_REGION": region,
+        "MAX_BODY_BYTES": str(max_body_bytes),
+    }
+    if external_id:
+        env["EXTERNAL_ID"] = external_id
+    return env
+
+
+class WriterFunction(pulumi.ComponentResource):
+    function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: WriterFunctionArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("cross-account-s3:compute:WriterFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags) or None
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{args.function_name}",
+            retention_in_days=args.log_retention_days,
+            tags=tags,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-execution-role",
+            name=args.execution_role_name,
+            description=f"Execution role of {args.function_name}: may assume the prod writer role, nothing else",
+            assume_role_policy=service_trust_policy("lambda.amazonaws.com").to_json(),
+            tags=tags,
+            opts=child,
+        )
+        assume = aws.iam.RolePolicy(
+            f"{name}-assume-prod-role",
+            name="assume-prod-writer-role",
+            role=role.id,
+            policy=pulumi.Output.from_input(args.target_role_arn).apply(
+                lambda arn: assume_role_policy(arn).to_json()
+            ),
+            opts=child,
+        )
+        logs = aws.iam.RolePolicy(
+            f"{name}-write-logs",
+            name="write-own-logs",
+            role=role.id,
+            policy=log_group.arn.apply(lambda arn: log_writing_policy(arn).to_json()),
+            opts=child,
+        )
+        environment = pulumi.Output.all(
+            args.target_role_arn, args.target_bucket, args.target_key_prefix, args.target_region, args.external_id
+        ).apply(lambda v: handler_environment(v[0], v[1], v[2], v[3], v[4], args.max_body_bytes))
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            name=args.function_name,
+            runtime=RUNTIME,
+            handler=HANDLER,
+            code=handler_archive(args.code_dir),
+            role=role.arn,
+            timeout=args.timeout_seconds,
+            memory_size=args.memory_mb,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
+            tags=tags,
+            # The function must not run before it may assume the role and write its logs.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[assume, logs, log_group]),
+        )
+
+        self.function_name = function.name
+        self.function_arn = function.arn
+        self.execution_role_arn = role.arn
+        self.register_outputs({
+            "function_name": self.function_name,
+            "function_arn": self.function_arn,
+            "execution_role_arn": self.execution_role_arn,
+        })

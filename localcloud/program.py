@@ -1,0 +1,142 @@
+"""Run the project's real __main__.py under the Pulumi SDK's mock runtime.
+
+One runner serves the unit tests (with in-memory mocks), the deploy driver (mocks that create resources in
+the emulated cloud) and synth: the program is always the real one, read with the real stack config.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import runpy
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class ProgramConfigError(Exception):
+    """The project or stack file cannot be used offline."""
+
+
+@dataclass(frozen=True)
+class StackOutput:
+    value: Any
+    secret: bool = False
+
+
+def project_name(project_dir: Path = PROJECT_DIR) -> str:
+    data = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    return data["name"]
+
+
+def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """The stack's config as Pulumi hands it to a program: strings, with lists and maps as JSON text."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise ProgramConfigError(f"No stack file {path.name}: stacks are {', '.join(known_stacks(project_dir))}")
+    data = yaml.safe_load(path.read_text()) or {}
+    config = data.get("config") or {}
+    project = project_name(project_dir)
+    flat: dict[str, str] = {}
+    for key, value in config.items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and "secure" in value:
+            raise ProgramConfigError(
+                f"{full_key} in {path.name} is encrypted; offline runs need the plain value "
+                "(put it in a local, uncommitted stack file instead)"
+            )
+        flat[full_key] = _config_text(value)
+    return flat
+
+
+def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def _config_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value)
+
+
+def run_program(
+    stack: str,
+    mocks: Any,
+    *,
+    config: Mapping[str, str] | None = None,
+    preview: bool = False,
+    project_dir: Path = PROJECT_DIR,
+    monitor: Any = None,
+) -> dict[str, StackOutput]:
+    """Run __main__.py for `stack` against `mocks` (a pulumi.runtime.Mocks) and return its exports.
+
+    Errors the program raises (a ConfigError, a provider error from the mocks) propagate unchanged.
+    """
+    main = str(project_dir / "__main__.py")
+    return run_pulumi(lambda: runpy.run_path(main, run_name="__main__"), stack, mocks, config=config,
+                      preview=preview, project_dir=project_dir, monitor=monitor)
+
+
+def run_pulumi(
+    body: Callable[[], Any],
+    stack: str,
+    mocks: Any,
+    *,
+    config: Mapping[str, str] | None = None,
+    preview: bool = False,
+    project_dir: Path = PROJECT_DIR,
+    monitor: Any = None,
+) -> dict[str, StackOutput]:
+    """Run `body` as a Pulumi program of `stack` (a whole program, or one component in a test)."""
+    # Imported here so that importing localcloud does not pay for the Pulumi SDK.
+    import pulumi
+    from pulumi.runtime import mocks as pulumi_mocks
+    from pulumi.runtime import settings as pulumi_settings
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    values = dict(stack_config(stack, project_dir) if config is None else config)
+    # A new root Stack for each run; the SDK keeps the last one in a context variable.
+    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi_mocks.set_mocks(mocks, project=project_name(project_dir), stack=stack, preview=preview,
+                           monitor=monitor)
+    pulumi.runtime.set_all_config(values, [])
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
+    root = pulumi_settings.get_root_resource()
+
+    with _inside(project_dir):
+        _sync_await(run_pulumi_func(body))
+        exports: dict[str, StackOutput] = {}
+        for name, value in root.outputs.items():  # type: ignore[union-attr]
+            output = pulumi.Output.from_input(value)
+            resolved = _sync_await(output.future())
+            exports[name] = StackOutput(resolved, bool(_sync_await(output.is_secret())))
+    return exports
+
+
+@contextlib.contextmanager
+def _inside(project_dir: Path) -> Iterator[None]:
+    """Run as `pulumi` does: from the project directory, with it importable."""
+    old_cwd = os.getcwd()
+    added = str(project_dir) not in sys.path
+    if added:
+        sys.path.insert(0, str(project_dir))
+    os.chdir(project_dir)
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        if added:
+            sys.path.remove(str(project_dir))
