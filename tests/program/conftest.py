@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from localcloud.program import StackOutput, run_program, stack_config
+from localcloud.program import StackOutput, reveal, run_program, stack_config
 
 PROD_ACCOUNT = "111111111111"
 DEV_ACCOUNT = "222222222222"
@@ -49,7 +49,7 @@ class FakeCloud(pulumi.runtime.Mocks):
     calls: list[str] = field(default_factory=list)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        self.resources.append(Recorded(args.typ, args.name, dict(args.inputs)))
+        self.resources.append(Recorded(args.typ, args.name, reveal(dict(args.inputs))))
         if args.typ == "pulumi:pulumi:StackReference":
             name = args.inputs["name"]
             if name not in self.stack_outputs:
