@@ -1,0 +1,41 @@
+# Everything runs from a virtualenv in .venv built from the pinned requirement files.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: test demo up unit integration bench constraints clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+## make test: install (once), then run the whole suite: unit, localcloud and end-to-end integration tests
+test: $(INSTALLED)
+	$(PY) -m pytest
+
+## make demo: start the offline two-account cloud, deploy prod then dev, invoke the Lambda, verify the object
+demo: $(INSTALLED)
+	$(PY) -m localcloud demo
+
+## make up: the same cloud, left running for the AWS CLI (. .localcloud/env.sh)
+up: $(INSTALLED)
+	$(PY) -m localcloud up
+
+unit: $(INSTALLED)
+	$(PY) -m pytest -m "not integration"
+
+integration: $(INSTALLED)
+	$(PY) -m pytest -m integration
+
+bench: $(INSTALLED)
+	$(PY) bench/run.py
+
+## make constraints: re-pin every transitive dependency after changing a requirements file
+constraints: $(INSTALLED)
+	{ echo "# Exact versions of everything installed, so a fresh clone installs what CI tested."; \
+	  echo "# Refresh: make constraints"; $(VENV)/bin/pip freeze; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) .localcloud .pytest_cache
