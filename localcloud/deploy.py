@@ -1,0 +1,292 @@
+"""The deploy driver: the real program under the mock runtime, its resources created in an emulated account.
+
+Like `pulumi up` against one account: it diffs what the program declares against what the last deploy created
+(kept in <state>/state/<stack>.json), creates, updates in place, replaces or deletes through boto3 (the table in
+resources.py), stores the stack's outputs in <state>/stacks/<stack>.json, and answers StackReferences and
+invokes from there and from the emulated cloud.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pulumi
+from botocore.exceptions import ClientError
+
+from localcloud.program import PROJECT_DIR, StackOutput, reveal, run_program, stack_config
+from localcloud.resources import RESOURCE_TYPES, Account, is_missing, normalize
+
+PROVIDER_TYPE = "pulumi:providers:aws"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+
+
+class DeployError(Exception):
+    """A deploy or destroy that cannot go on; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to reach the emulated cloud, and the deployer credentials of each account (by account ID)."""
+
+    endpoint_url: str
+    ca_bundle: str
+    deployers: Mapping[str, tuple[str, str]]
+
+    def account(self, account_id: str, region: str) -> Account:
+        if account_id not in self.deployers:
+            raise DeployError(f"localcloud has no account {account_id}; its accounts are {sorted(self.deployers)}")
+        key, secret = self.deployers[account_id]
+        session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
+        return Account(session, account_id, region,
+                       {"endpoint_url": self.endpoint_url, "verify": self.ca_bundle or None})
+
+
+@dataclass
+class Created:
+    type: str
+    name: str
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    provider: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}::{self.name}"
+
+
+def stack_account_id(stack: str, config: Mapping[str, str]) -> str:
+    """The account a stack deploys to: the first of aws:allowedAccountIds, which also guards real deploys."""
+    raw = config.get("aws:allowedAccountIds")
+    ids = json.loads(raw) if raw else []
+    if not ids:
+        raise DeployError(f"Pulumi.{stack}.yaml must set aws:allowedAccountIds: localcloud deploys the stack "
+                          "into the first account listed there")
+    return str(ids[0])
+
+
+def state_paths(state_dir: Path, stack: str) -> tuple[Path, Path]:
+    return state_dir / "state" / f"{stack}.json", state_dir / "stacks" / f"{stack}.json"
+
+
+def load_outputs(state_dir: Path, stack: str) -> dict[str, Any] | None:
+    path = state_paths(state_dir, stack)[1]
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+class DeployMocks(pulumi.runtime.Mocks):
+    """Answers the program's resource registrations and invokes from the emulated cloud."""
+
+    def __init__(self, target: Target, default: Account, previous: list[Created], state_dir: Path,
+                 *, preview: bool = False):
+        self.preview = preview  # check everything, create nothing (like `pulumi preview`)
+        self.target = target
+        self.default = default
+        self.previous = {c.key: c for c in previous}
+        self.state_dir = state_dir
+        self.created: list[Created] = []
+        self.providers: dict[str, Account] = {}
+        self.changes: list[str] = []
+        self.failure: Exception | None = None
+        self.lock = threading.Lock()  # the SDK registers resources from a thread pool
+
+    # --- resources ------------------------------------------------------------------------------------------
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        inputs = reveal(dict(args.inputs))
+        if args.custom is False:
+            return f"{args.name}", inputs  # a component: nothing in the cloud
+        with self.lock:
+            try:
+                if args.typ == STACK_REFERENCE_TYPE:
+                    return self._stack_reference(inputs["name"])
+                if args.custom is None:  # the SDK reads (Resource.get) with custom unset
+                    raise DeployError(f"localcloud cannot read existing resources: {args.typ} '{args.name}'")
+                if args.typ == PROVIDER_TYPE:
+                    return self._provider(args.name, inputs)
+                return self._apply(args.typ, args.name, inputs, args.provider or "")
+            except Exception as error:
+                # The SDK may surface a later symptom (an Output of the failed resource); keep the cause.
+                self.failure = self.failure or error
+                raise
+
+    def _apply(self, typ: str, name: str, inputs: dict[str, Any], provider_ref: str) -> tuple[str, dict]:
+        kind = RESOURCE_TYPES.get(typ)
+        if kind is None:
+            raise DeployError(f"localcloud cannot deploy {typ} (resource '{name}'): it supports "
+                              + ", ".join(sorted(RESOURCE_TYPES)))
+        account = self._account_for(provider_ref)
+        stored = normalize(inputs)
+        old = self.previous.pop(f"{typ}::{name}", None)
+        if self.preview:
+            # Unknown until created: the SDK treats outputs missing in a preview as unknown.
+            return (old.id, old.outputs) if old else ("", dict(inputs))
+        try:
+            if old is None:
+                id_, outputs = kind.create(account, name, inputs)
+                self.changes.append(f"+ create {typ} {name}")
+            elif old.inputs == stored:
+                id_, outputs = old.id, old.outputs
+            elif kind.update is None or any(old.inputs.get(k) != stored.get(k) for k in kind.replace_on):
+                kind.delete(account, old.id, old.inputs)
+                id_, outputs = kind.create(account, name, inputs)
+                self.changes.append(f"+- replace {typ} {name}")
+            else:
+                outputs = kind.update(account, old.id, old.inputs, inputs)
+                id_ = old.id
+                self.changes.append(f"~ update {typ} {name}")
+        except ClientError as error:
+            raise DeployError(f"creating {typ} '{name}' failed: {error}") from error
+        self.created.append(Created(typ, name, id_, stored, normalize(outputs), provider_ref))
+        return id_, outputs
+
+    def _stack_reference(self, name: str) -> tuple[str, dict]:
+        stack = name.split("/")[-1]
+        outputs = load_outputs(self.state_dir, stack)
+        if outputs is None:
+            raise DeployError(f"The stack reference '{name}' has no outputs yet: deploy the {stack} stack first "
+                              f"(python -m localcloud deploy --stack {stack})")
+        return name, {"name": name, "outputs": outputs["outputs"], "secretOutputNames": outputs["secretOutputNames"]}
+
+    def _provider(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict]:
+        """An explicit aws provider: its region, and its assume_role into another role (even another account)."""
+        region = inputs.get("region") or self.default.region
+        account = self.target.account(self.default.account_id, region)
+        assume = _first(inputs.get("assumeRoles")) or inputs.get("assumeRole")
+        if assume and not self.preview:
+            role_arn = assume["roleArn"]
+            params: dict[str, Any] = {"RoleArn": role_arn,
+                                      "RoleSessionName": assume.get("sessionName") or f"localcloud-{name}"}
+            if assume.get("externalId"):
+                params["ExternalId"] = assume["externalId"]
+            credentials = account.client("sts").assume_role(**params)["Credentials"]
+            session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                    aws_secret_access_key=credentials["SecretAccessKey"],
+                                    aws_session_token=credentials["SessionToken"], region_name=region)
+            account = Account(session, role_arn.split(":")[4], region, account.client_args)
+        provider_id = f"{name}-provider"
+        self.providers[provider_id] = account
+        self.previous.pop(f"{PROVIDER_TYPE}::{name}", None)
+        self.created.append(Created(PROVIDER_TYPE, name, provider_id, normalize(dict(inputs)), {}))
+        return provider_id, dict(inputs)
+
+    def _account_for(self, provider_ref: str) -> Account:
+        # A provider reference is "<urn>::<id>"; the default provider is not registered under mocks.
+        provider_id = provider_ref.rsplit("::", 1)[-1] if provider_ref else ""
+        return self.providers.get(provider_id, self.default)
+
+    # --- invokes --------------------------------------------------------------------------------------------
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
+        account = self._account_for(args.provider or "")
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            identity = account.client("sts").get_caller_identity()
+            return {"accountId": identity["Account"], "arn": identity["Arn"], "userId": identity["UserId"],
+                    "id": identity["Account"]}, []
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": account.region, "region": account.region, "id": account.region,
+                    "endpoint": f"ec2.{account.region}.amazonaws.com"}, []
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
+                    "reverseDnsPrefix": "com.amazonaws"}, []
+        raise DeployError(f"localcloud cannot answer the invoke {args.token}; it answers getCallerIdentity, "
+                          "getRegion and getPartition")
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else None
+
+
+def deploy(stack: str, target: Target, state_dir: Path, *, project_dir: Path = PROJECT_DIR,
+           config: Mapping[str, str] | None = None) -> tuple[dict[str, StackOutput], list[str]]:
+    """`pulumi up` for one stack: returns its outputs and the changes made."""
+    config = dict(stack_config(stack, project_dir) if config is None else config)
+    account_id = stack_account_id(stack, config)
+    region = config.get("aws:region") or "us-east-1"
+    state_file, outputs_file = state_paths(state_dir, stack)
+    previous = _load_state(state_file)
+    default = target.account(account_id, region)
+    # A preview first, as `pulumi up` does: bad config, a missing stack reference or an unsupported
+    # resource type fails here, before anything is written.
+    preview = DeployMocks(target, default, previous, state_dir, preview=True)
+    _run(stack, preview, config, project_dir, preview=True)
+    mocks = DeployMocks(target, default, previous, state_dir)
+    try:
+        exports = _run(stack, mocks, config, project_dir)
+        # What the program no longer declares is deleted, newest first.
+        for gone in reversed([c for c in previous if c.key in mocks.previous]):
+            _delete(mocks, gone)
+            mocks.previous.pop(gone.key)
+            mocks.changes.append(f"- delete {gone.type} {gone.name}")
+    finally:
+        # Whatever happened, remember every resource that exists, so nothing is orphaned.
+        untouched = [c for c in previous if c.key in mocks.previous]
+        _save_state(state_file, untouched + mocks.created)
+    outputs_file.parent.mkdir(parents=True, exist_ok=True)
+    outputs_file.write_text(json.dumps({
+        "outputs": {name: out.value for name, out in exports.items()},
+        "secretOutputNames": sorted(name for name, out in exports.items() if out.secret),
+    }, indent=2))
+    return exports, mocks.changes
+
+
+def _run(stack: str, mocks: DeployMocks, config: Mapping[str, str], project_dir: Path,
+         preview: bool = False) -> dict[str, StackOutput]:
+    try:
+        return run_program(stack, mocks, config=config, project_dir=project_dir, preview=preview)
+    except Exception as error:
+        if mocks.failure is not None and mocks.failure is not error:
+            raise mocks.failure from error
+        raise
+
+
+def destroy(stack: str, target: Target, state_dir: Path, *, project_dir: Path = PROJECT_DIR,
+            config: Mapping[str, str] | None = None) -> list[str]:
+    """`pulumi destroy`: deletes the stack's resources, newest first, and forgets its outputs."""
+    config = dict(stack_config(stack, project_dir) if config is None else config)
+    state_file, outputs_file = state_paths(state_dir, stack)
+    resources = _load_state(state_file)
+    default = target.account(stack_account_id(stack, config), config.get("aws:region") or "us-east-1")
+    mocks = DeployMocks(target, default, [], state_dir)
+    for provider in (r for r in resources if r.type == PROVIDER_TYPE):
+        mocks._provider(provider.name, provider.inputs)
+    changes = []
+    try:
+        while resources:
+            _delete(mocks, resources[-1])
+            gone = resources.pop()
+            changes.append(f"- delete {gone.type} {gone.name}")
+    finally:
+        _save_state(state_file, resources)
+    outputs_file.unlink(missing_ok=True)
+    if not resources:
+        state_file.unlink(missing_ok=True)
+    return changes
+
+
+def _delete(mocks: DeployMocks, resource: Created) -> None:
+    if resource.type == PROVIDER_TYPE:
+        return  # a provider is configuration, nothing in the cloud
+    account = mocks._account_for(resource.provider)
+    try:
+        RESOURCE_TYPES[resource.type].delete(account, resource.id, resource.outputs)
+    except ClientError as error:
+        if not is_missing(error):
+            raise DeployError(f"deleting {resource.type} '{resource.name}' failed: {error}") from error
+
+
+def _load_state(path: Path) -> list[Created]:
+    if not path.exists():
+        return []
+    return [Created(**item) for item in json.loads(path.read_text())["resources"]]
+
+
+def _save_state(path: Path, resources: list[Created]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"resources": [r.__dict__ for r in resources]}, indent=2, default=str))

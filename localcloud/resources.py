@@ -1,0 +1,436 @@
+"""The one table from Pulumi resource types to the boto3 calls that create, update and delete them.
+
+Each entry receives the inputs exactly as the program declared them (camelCase, as the provider would) and
+returns the outputs the provider would, so later resources and exports see real values. A type missing from
+``RESOURCE_TYPES`` is refused by the driver with its name; nothing is faked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+Inputs = Mapping[str, Any]
+Outputs = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Account:
+    """Where a stack's resources go: boto3 clients of one account and region."""
+
+    session: boto3.Session
+    account_id: str
+    region: str
+    client_args: Mapping[str, Any]
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, region_name=self.region, **self.client_args)
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    create: Callable[[Account, str, Inputs], tuple[str, Outputs]]
+    delete: Callable[[Account, str, Inputs], None]
+    # Applies changed inputs in place; None means every change replaces the resource.
+    update: Callable[[Account, str, Inputs, Inputs], Outputs] | None = None
+    # Inputs whose change replaces the resource even when it can be updated in place (like the provider's ForceNew).
+    replace_on: tuple[str, ...] = ()
+
+
+def physical_name(logical: str, inputs: Inputs, key: str = "name") -> str:
+    """The explicit name, or Pulumi's auto-name: the logical name and a random suffix."""
+    return inputs.get(key) or f"{logical}-{secrets.token_hex(4)[:7]}"
+
+
+def _tags(inputs: Inputs) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted((inputs.get("tags") or {}).items())]
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+# --- S3 -----------------------------------------------------------------------------------------------------
+
+def create_bucket(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    name = physical_name(logical, inputs, "bucket")
+    s3 = account.client("s3")
+    args: dict[str, Any] = {"Bucket": name}
+    if account.region != "us-east-1":
+        args["CreateBucketConfiguration"] = {"LocationConstraint": account.region}
+    s3.create_bucket(**args)
+    if inputs.get("tags"):
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tags(inputs)})
+    return name, _bucket_outputs(account, name, inputs)
+
+
+def _bucket_outputs(account: Account, name: str, inputs: Inputs) -> Outputs:
+    return {**inputs, "bucket": name, "arn": f"arn:aws:s3:::{name}", "region": account.region,
+            "bucketDomainName": f"{name}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{name}.s3.{account.region}.amazonaws.com"}
+
+
+def update_bucket(account: Account, name: str, old: Inputs, new: Inputs) -> Outputs:
+    s3 = account.client("s3")
+    if new.get("tags"):
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tags(new)})
+    elif old.get("tags"):
+        s3.delete_bucket_tagging(Bucket=name)
+    return _bucket_outputs(account, name, new)
+
+
+def delete_bucket(account: Account, name: str, inputs: Inputs) -> None:
+    s3 = account.client("s3")
+    if inputs.get("forceDestroy"):
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if doomed:
+                s3.delete_objects(Bucket=name, Delete={"Objects": doomed})
+    s3.delete_bucket(Bucket=name)
+
+
+def _bucket_setting(put: Callable[[Any, Inputs], None], remove: Callable[[Any, str], None]) -> ResourceType:
+    """A bucket sub-resource: one Put call that is also its update, and one call that removes it."""
+
+    def create(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+        put(account.client("s3"), inputs)
+        return inputs["bucket"], dict(inputs)
+
+    def update(account: Account, bucket: str, old: Inputs, new: Inputs) -> Outputs:
+        put(account.client("s3"), new)
+        return dict(new)
+
+    def delete(account: Account, bucket: str, inputs: Inputs) -> None:
+        remove(account.client("s3"), bucket)
+
+    return ResourceType(create, delete, update, replace_on=("bucket",))
+
+
+def _put_public_access_block(s3: Any, inputs: Inputs) -> None:
+    s3.put_public_access_block(Bucket=inputs["bucket"], PublicAccessBlockConfiguration={
+        "BlockPublicAcls": bool(inputs.get("blockPublicAcls")),
+        "IgnorePublicAcls": bool(inputs.get("ignorePublicAcls")),
+        "BlockPublicPolicy": bool(inputs.get("blockPublicPolicy")),
+        "RestrictPublicBuckets": bool(inputs.get("restrictPublicBuckets")),
+    })
+
+
+def _put_ownership_controls(s3: Any, inputs: Inputs) -> None:
+    s3.put_bucket_ownership_controls(Bucket=inputs["bucket"], OwnershipControls={
+        "Rules": [{"ObjectOwnership": inputs["rule"]["objectOwnership"]}]})
+
+
+def _put_encryption(s3: Any, inputs: Inputs) -> None:
+    rules = []
+    for rule in inputs["rules"]:
+        default = rule.get("applyServerSideEncryptionByDefault") or {}
+        by_default = {"SSEAlgorithm": default["sseAlgorithm"]}
+        if default.get("kmsMasterKeyId"):
+            by_default["KMSMasterKeyID"] = default["kmsMasterKeyId"]
+        rules.append({"ApplyServerSideEncryptionByDefault": by_default,
+                      "BucketKeyEnabled": bool(rule.get("bucketKeyEnabled"))})
+    s3.put_bucket_encryption(Bucket=inputs["bucket"], ServerSideEncryptionConfiguration={"Rules": rules})
+
+
+def _put_versioning(s3: Any, inputs: Inputs) -> None:
+    s3.put_bucket_versioning(Bucket=inputs["bucket"], VersioningConfiguration={
+        "Status": inputs["versioningConfiguration"]["status"]})
+
+
+def _suspend_versioning(s3: Any, bucket: str) -> None:
+    # A versioned bucket can never return to unversioned; the provider suspends on delete too.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+
+
+def _put_bucket_policy(s3: Any, inputs: Inputs) -> None:
+    s3.put_bucket_policy(Bucket=inputs["bucket"], Policy=inputs["policy"])
+
+
+# --- IAM ----------------------------------------------------------------------------------------------------
+
+def create_role(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    name = physical_name(logical, inputs)
+    args: dict[str, Any] = {
+        "RoleName": name,
+        "Path": inputs.get("path") or "/",
+        "AssumeRolePolicyDocument": inputs["assumeRolePolicy"],
+        "MaxSessionDuration": _int(inputs.get("maxSessionDuration")) or 3600,
+        "Tags": _tags(inputs),
+    }
+    if inputs.get("description"):
+        args["Description"] = inputs["description"]
+    if inputs.get("permissionsBoundary"):
+        args["PermissionsBoundary"] = inputs["permissionsBoundary"]
+    role = account.client("iam").create_role(**args)["Role"]
+    return name, {**inputs, "name": name, "arn": role["Arn"], "uniqueId": role["RoleId"]}
+
+
+def update_role(account: Account, name: str, old: Inputs, new: Inputs) -> Outputs:
+    iam = account.client("iam")
+    if old.get("assumeRolePolicy") != new.get("assumeRolePolicy"):
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=new["assumeRolePolicy"])
+    iam.update_role(RoleName=name, Description=new.get("description") or "",
+                    MaxSessionDuration=_int(new.get("maxSessionDuration")) or 3600)
+    if new.get("permissionsBoundary"):
+        iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=new["permissionsBoundary"])
+    elif old.get("permissionsBoundary"):
+        iam.delete_role_permissions_boundary(RoleName=name)
+    role = iam.get_role(RoleName=name)["Role"]
+    return {**new, "name": name, "arn": role["Arn"], "uniqueId": role["RoleId"]}
+
+
+def delete_role(account: Account, name: str, inputs: Inputs) -> None:
+    account.client("iam").delete_role(RoleName=name)
+
+
+def _inline_policy(kind: str) -> ResourceType:
+    """RolePolicy / GroupPolicy / UserPolicy: one inline policy named on its owner; id `owner:name`."""
+    owner_key = kind.lower()  # "role", "group", "user": the input naming the owner
+    param = f"{kind}Name"
+
+    def put(account: Account, inputs: Inputs, name: str) -> None:
+        getattr(account.client("iam"), f"put_{owner_key}_policy")(
+            **{param: inputs[owner_key], "PolicyName": name, "PolicyDocument": inputs["policy"]})
+
+    def create(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+        name = physical_name(logical, inputs)
+        put(account, inputs, name)
+        return f"{inputs[owner_key]}:{name}", {**inputs, "name": name}
+
+    def update(account: Account, id_: str, old: Inputs, new: Inputs) -> Outputs:
+        name = id_.split(":", 1)[1]
+        put(account, new, name)
+        return {**new, "name": name}
+
+    def delete(account: Account, id_: str, inputs: Inputs) -> None:
+        owner, name = id_.split(":", 1)
+        getattr(account.client("iam"), f"delete_{owner_key}_policy")(**{param: owner, "PolicyName": name})
+
+    return ResourceType(create, delete, update, replace_on=(owner_key, "name"))
+
+
+def create_group(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    name = physical_name(logical, inputs)
+    group = account.client("iam").create_group(GroupName=name, Path=inputs.get("path") or "/")["Group"]
+    return name, {**inputs, "name": name, "arn": group["Arn"], "uniqueId": group["GroupId"]}
+
+
+def delete_group(account: Account, name: str, inputs: Inputs) -> None:
+    account.client("iam").delete_group(GroupName=name)
+
+
+def create_user(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    name = physical_name(logical, inputs)
+    args: dict[str, Any] = {"UserName": name, "Path": inputs.get("path") or "/", "Tags": _tags(inputs)}
+    if inputs.get("permissionsBoundary"):
+        args["PermissionsBoundary"] = inputs["permissionsBoundary"]
+    user = account.client("iam").create_user(**args)["User"]
+    return name, {**inputs, "name": name, "arn": user["Arn"], "uniqueId": user["UserId"]}
+
+
+def delete_user(account: Account, name: str, inputs: Inputs) -> None:
+    iam = account.client("iam")
+    if inputs.get("forceDestroy"):
+        # What the provider's force_destroy removes: credentials added outside the program.
+        for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+        for device in iam.list_mfa_devices(UserName=name)["MFADevices"]:
+            iam.deactivate_mfa_device(UserName=name, SerialNumber=device["SerialNumber"])
+    iam.delete_user(UserName=name)
+
+
+def create_group_membership(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    iam = account.client("iam")
+    for user in inputs.get("users") or []:
+        iam.add_user_to_group(GroupName=inputs["group"], UserName=user)
+    name = physical_name(logical, inputs)
+    return name, {**inputs, "name": name}
+
+
+def update_group_membership(account: Account, id_: str, old: Inputs, new: Inputs) -> Outputs:
+    iam = account.client("iam")
+    before, after = set(old.get("users") or []), set(new.get("users") or [])
+    for user in sorted(after - before):
+        iam.add_user_to_group(GroupName=new["group"], UserName=user)
+    for user in sorted(before - after):
+        iam.remove_user_from_group(GroupName=new["group"], UserName=user)
+    return {**new, "name": id_}
+
+
+def delete_group_membership(account: Account, id_: str, inputs: Inputs) -> None:
+    iam = account.client("iam")
+    for user in inputs.get("users") or []:
+        iam.remove_user_from_group(GroupName=inputs["group"], UserName=user)
+
+
+# --- CloudWatch Logs ----------------------------------------------------------------------------------------
+
+def _log_group_arn(account: Account, name: str) -> str:
+    return f"arn:aws:logs:{account.region}:{account.account_id}:log-group:{name}"
+
+
+def create_log_group(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    name = physical_name(logical, inputs)
+    logs = account.client("logs")
+    logs.create_log_group(logGroupName=name, tags=dict(inputs.get("tags") or {}))
+    _set_retention(logs, name, inputs)
+    return name, {**inputs, "name": name, "arn": _log_group_arn(account, name)}
+
+
+def _set_retention(logs: Any, name: str, inputs: Inputs) -> None:
+    if inputs.get("retentionInDays"):
+        logs.put_retention_policy(logGroupName=name, retentionInDays=int(inputs["retentionInDays"]))
+    else:
+        logs.delete_retention_policy(logGroupName=name)
+
+
+def update_log_group(account: Account, name: str, old: Inputs, new: Inputs) -> Outputs:
+    _set_retention(account.client("logs"), name, new)
+    return {**new, "name": name, "arn": _log_group_arn(account, name)}
+
+
+def delete_log_group(account: Account, name: str, inputs: Inputs) -> None:
+    account.client("logs").delete_log_group(logGroupName=name)
+
+
+# --- Lambda -------------------------------------------------------------------------------------------------
+
+def archive_bytes(archive: Any) -> bytes:
+    """The zip the provider would upload for a pulumi AssetArchive, FileArchive or .zip path."""
+    import pulumi
+
+    if isinstance(archive, pulumi.FileArchive) and archive.path.endswith(".zip"):
+        return Path(archive.path).read_bytes()
+    files: dict[str, bytes] = {}
+    if isinstance(archive, pulumi.FileArchive):
+        root = Path(archive.path)
+        files = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    elif isinstance(archive, pulumi.AssetArchive):
+        for name, asset in archive.assets.items():
+            if isinstance(asset, pulumi.FileAsset):
+                files[name] = Path(asset.path).read_bytes()
+            elif isinstance(asset, pulumi.StringAsset):
+                files[name] = asset.text.encode()
+            else:
+                raise TypeError(f"localcloud cannot package asset {name} of type {type(asset).__name__}")
+    else:
+        raise TypeError(f"localcloud cannot package Lambda code of type {type(archive).__name__}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            # A fixed timestamp, so the same files always make the same zip (and the same digest).
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def normalize(value: Any) -> Any:
+    """Inputs as JSON, with code archives as the digest of their zip: what state stores and diffs compare."""
+    import pulumi
+
+    if isinstance(value, pulumi.Archive):
+        return {"archiveSha256": hashlib.sha256(archive_bytes(value)).hexdigest()}
+    if isinstance(value, Mapping):
+        return {k: normalize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [normalize(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the SDK hands every number over as a float
+    return value
+
+
+def _function_configuration(inputs: Inputs) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "Role": inputs["role"],
+        "Handler": inputs["handler"],
+        "Runtime": inputs["runtime"],
+        "Timeout": _int(inputs.get("timeout")) or 3,
+        "MemorySize": _int(inputs.get("memorySize")) or 128,
+        "Environment": {"Variables": dict((inputs.get("environment") or {}).get("variables") or {})},
+        "Description": inputs.get("description") or "",
+    }
+    logging_config = inputs.get("loggingConfig")
+    if logging_config:
+        config["LoggingConfig"] = {k: v for k, v in {
+            "LogFormat": logging_config.get("logFormat"),
+            "LogGroup": logging_config.get("logGroup"),
+        }.items() if v}
+    return config
+
+
+def _function_outputs(account: Account, name: str, inputs: Inputs, function: Mapping[str, Any]) -> Outputs:
+    arn = function["FunctionArn"]
+    return {**inputs, "name": name, "arn": arn, "qualifiedArn": f"{arn}:$LATEST", "version": "$LATEST",
+            "invokeArn": f"arn:aws:apigateway:{account.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            "sourceCodeHash": function.get("CodeSha256", "")}
+
+
+def create_function(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    name = physical_name(logical, inputs)
+    function = account.client("lambda").create_function(
+        FunctionName=name,
+        Code={"ZipFile": archive_bytes(inputs["code"])},
+        Architectures=list(inputs.get("architectures") or ["x86_64"]),
+        Tags=dict(inputs.get("tags") or {}),
+        **_function_configuration(inputs),
+    )
+    return name, _function_outputs(account, name, inputs, function)
+
+
+def update_function(account: Account, name: str, old: Inputs, new: Inputs) -> Outputs:
+    lam = account.client("lambda")
+    function = lam.update_function_configuration(FunctionName=name, **_function_configuration(new))
+    if normalize(new)["code"] != normalize(old)["code"]:
+        function = lam.update_function_code(FunctionName=name, ZipFile=archive_bytes(new["code"]))
+    return _function_outputs(account, name, new, function)
+
+
+def delete_function(account: Account, name: str, inputs: Inputs) -> None:
+    account.client("lambda").delete_function(FunctionName=name)
+
+
+RESOURCE_TYPES: dict[str, ResourceType] = {
+    "aws:s3/bucket:Bucket": ResourceType(create_bucket, delete_bucket, update_bucket, replace_on=("bucket",)),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_setting(
+        _put_public_access_block, lambda s3, b: s3.delete_public_access_block(Bucket=b)),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _bucket_setting(
+        _put_ownership_controls, lambda s3, b: s3.delete_bucket_ownership_controls(Bucket=b)),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _bucket_setting(
+        _put_encryption, lambda s3, b: s3.delete_bucket_encryption(Bucket=b)),
+    "aws:s3/bucketVersioning:BucketVersioning": _bucket_setting(_put_versioning, _suspend_versioning),
+    "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting(
+        _put_bucket_policy, lambda s3, b: s3.delete_bucket_policy(Bucket=b)),
+    "aws:iam/role:Role": ResourceType(create_role, delete_role, update_role, replace_on=("name", "path")),
+    "aws:iam/rolePolicy:RolePolicy": _inline_policy("Role"),
+    "aws:iam/group:Group": ResourceType(create_group, delete_group, replace_on=("name", "path")),
+    "aws:iam/groupPolicy:GroupPolicy": _inline_policy("Group"),
+    "aws:iam/user:User": ResourceType(create_user, delete_user, replace_on=("name", "path", "tags",
+                                                                            "permissionsBoundary")),
+    "aws:iam/userPolicy:UserPolicy": _inline_policy("User"),
+    "aws:iam/groupMembership:GroupMembership": ResourceType(
+        create_group_membership, delete_group_membership, update_group_membership, replace_on=("group",)),
+    "aws:cloudwatch/logGroup:LogGroup": ResourceType(create_log_group, delete_log_group, update_log_group,
+                                                     replace_on=("name", "tags")),
+    "aws:lambda/function:Function": ResourceType(create_function, delete_function, update_function,
+                                                 replace_on=("name", "architectures")),
+}
+
+
+def is_missing(error: ClientError) -> bool:
+    """A delete of something already gone is a successful delete."""
+    return error.response.get("Error", {}).get("Code") in {
+        "NoSuchEntity", "NoSuchBucket", "ResourceNotFoundException", "NoSuchBucketPolicy",
+        "ServerSideEncryptionConfigurationNotFoundError", "NoSuchPublicAccessBlockConfiguration",
+        "OwnershipControlsNotFoundError"}
+
