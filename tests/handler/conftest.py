@@ -1,0 +1,277 @@
+"""Fixtures for the Lambda handler: two moto accounts, the handler's environment, a LambdaContext.
+
+How the two accounts are told apart in moto 5 (see moto/core/responses.py get_current_account and
+moto/iam/models.py get_account_id_from): a request belongs to MOTO_ACCOUNT_ID when that variable is
+set, otherwise to the account that owns the request's access key. So the setup creates resources
+with MOTO_ACCOUNT_ID set, then unsets it and gives the "Lambda" the access key of a DEV IAM user
+(standing in for the execution role). moto's AssumeRole into a role ARN of the PROD account returns
+an ASIA key owned by PROD (moto/sts/models.py _create_access_key), so the handler's S3 calls are
+PROD's. MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS=false makes moto refuse S3 calls on a bucket of another
+account, so an object can only land in the PROD bucket if the handler really used the role.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import botocore.loaders
+import botocore.session
+import pytest
+from moto import mock_aws
+from moto.sts.models import sts_backends
+
+from lambda_handler import handler
+
+PROD_ACCOUNT = "111111111111"
+DEV_ACCOUNT = "222222222222"
+REGION = "eu-west-1"
+BUCKET = f"prod-data-{PROD_ACCOUNT}"
+ROLE_NAME = "cross-account-s3-writer"
+ROLE_ARN = f"arn:aws:iam::{PROD_ACCOUNT}:role/{ROLE_NAME}"
+KEY_PREFIX = "incoming/"
+FUNCTION_NAME = "dev-cross-account-writer"
+EVENTS_DIR = Path(__file__).parent / "events"
+
+_SCRUBBED_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "MOTO_ACCOUNT_ID",
+    "TARGET_REGION",
+    "EXTERNAL_ID",
+    "MAX_BODY_BYTES",
+)
+
+
+@dataclass
+class LambdaContext:
+    """The parts of the Lambda context object the handler (and Powertools) read."""
+
+    function_name: str = FUNCTION_NAME
+    memory_limit_in_mb: int = 128
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEV_ACCOUNT}:function:{FUNCTION_NAME}"
+    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+
+
+@dataclass
+class Accounts:
+    """Handles on the moto world: a PROD-side S3 client for assertions, the DEV identity."""
+
+    prod_s3: Any
+    dev_access_key_id: str
+
+    def objects(self) -> list[dict[str, Any]]:
+        """Every object version in the PROD bucket (versioning is on, so nothing hides)."""
+        return self.prod_s3.list_object_versions(Bucket=BUCKET).get("Versions", [])
+
+    @staticmethod
+    def sessions_of_prod_role() -> int:
+        """How many times moto's STS handed out credentials for the PROD role (server side)."""
+        backend = sts_backends[PROD_ACCOUNT]["aws"]
+        return sum(1 for role in backend.assumed_roles if role.role_arn == ROLE_ARN)
+
+
+@dataclass
+class StsCalls:
+    """AssumeRole calls really made by botocore clients, with their parameters and results.
+
+    Watches every botocore session created while active, so it also sees an STS client the
+    handler might (wrongly) create afresh on each invocation.
+    """
+
+    params: list[dict[str, Any]] = field(default_factory=list)
+    credentials: list[dict[str, Any]] = field(default_factory=list)
+
+    def watch_session(self, session: botocore.session.Session) -> None:
+        # Clients copy their session's handlers when created.
+        session.register("before-parameter-build.sts.AssumeRole", self._on_call)
+        session.register("after-call.sts.AssumeRole", self._on_response)
+
+    def _on_call(self, params: dict[str, Any], **_: Any) -> None:
+        self.params.append(dict(params))
+
+    def _on_response(self, parsed: dict[str, Any], **_: Any) -> None:
+        if "Credentials" in parsed:
+            self.credentials.append(parsed["Credentials"])
+
+
+# Parsing the S3 model and endpoint rules is most of the cost of creating a client. A container
+# pays it once per cold start; sharing one caching loader keeps the tests from paying it per test.
+_SHARED_LOADER = botocore.loaders.create_loader()
+_RealSession = botocore.session.Session
+
+
+class _TestSession(_RealSession):
+    """What ``botocore.session.Session`` is during a test: shared model loader, watchable."""
+
+    watchers: ClassVar[list[Callable[[botocore.session.Session], None]]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register_component("data_loader", _SHARED_LOADER)
+        for watch in self.watchers:
+            watch(self)
+
+
+_SETUP_SESSION: list[botocore.session.Session] = []
+
+
+def _client(service: str, access_key_id: str = "testing", secret: str = "testing") -> Any:
+    """A client for the tests' own setup and assertions, with explicit credentials.
+
+    Explicit keys, because a default session would cache the first credentials it saw.
+    """
+    if not _SETUP_SESSION:
+        session = _RealSession()
+        session.register_component("data_loader", _SHARED_LOADER)
+        _SETUP_SESSION.append(session)
+    return _SETUP_SESSION[0].create_client(
+        service,
+        region_name=REGION,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret,
+    )
+
+
+def _create_prod(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", PROD_ACCOUNT)
+    s3 = _client("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_ownership_controls(
+        Bucket=BUCKET,
+        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    )
+    iam = _client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{DEV_ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName=ROLE_NAME,
+        PolicyName="write-prefix",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{BUCKET}/{KEY_PREFIX}*",
+                    }
+                ],
+            }
+        ),
+    )
+    # An identity inside PROD, only for the tests' own assertions on the bucket.
+    iam.create_user(UserName="test-inspector")
+    key = iam.create_access_key(UserName="test-inspector")["AccessKey"]
+    return {"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+
+
+def _create_dev(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", DEV_ACCOUNT)
+    iam = _client("iam")
+    # Stands in for the Lambda execution role: Lambda exports its credentials as env vars.
+    iam.create_user(UserName="lambda-execution")
+    key = iam.create_access_key(UserName="lambda-execution")["AccessKey"]
+    return {"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+
+
+@pytest.fixture
+def accounts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Accounts]:
+    """PROD (bucket + role) and DEV (the Lambda's identity) in moto, no network."""
+    for name in _SCRUBBED_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS", "false")
+    with mock_aws():
+        inspector = _create_prod(monkeypatch)
+        dev = _create_dev(monkeypatch)
+        monkeypatch.delenv("MOTO_ACCOUNT_ID")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", dev["id"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", dev["secret"])
+        prod_s3 = _client("s3", inspector["id"], inspector["secret"])
+        yield Accounts(prod_s3=prod_s3, dev_access_key_id=dev["id"])
+
+
+@pytest.fixture
+def lambda_env(accounts: Accounts, monkeypatch: pytest.MonkeyPatch) -> Accounts:
+    """The environment Lambda and the stack give the function."""
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
+    monkeypatch.setenv("TARGET_ROLE_ARN", ROLE_ARN)
+    monkeypatch.setenv("TARGET_BUCKET", BUCKET)
+    monkeypatch.setenv("TARGET_KEY_PREFIX", KEY_PREFIX)
+    return accounts
+
+
+@pytest.fixture(autouse=True)
+def test_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sessions the handler creates share the model loader and can be watched (see StsCalls)."""
+    monkeypatch.setattr(botocore.session, "Session", _TestSession)
+
+
+@pytest.fixture(autouse=True)
+def fresh_handler_state() -> Iterator[None]:
+    """Every test starts from a cold container: no cached configuration, clients or credentials."""
+    handler._reset_for_tests()
+    yield
+    handler._reset_for_tests()
+
+
+@pytest.fixture
+def sts_calls(lambda_env: Accounts, monkeypatch: pytest.MonkeyPatch) -> StsCalls:
+    """Record every AssumeRole call made from here on, by any client the test or handler makes."""
+    calls = StsCalls()
+    monkeypatch.setattr(_TestSession, "watchers", [calls.watch_session])
+    return calls
+
+
+@pytest.fixture
+def install_writer(lambda_env: Accounts) -> Callable[..., handler.RoleWriter]:
+    """Rebuild the handler's writer from the current environment, with optional injections.
+
+    For tests that change the environment after the fixtures ran, or inject an STS client or
+    a clock. Without injections this is exactly what the first invocation would build.
+    """
+
+    def install(**injected: Any) -> handler.RoleWriter:
+        writer = handler.RoleWriter(handler.Config.from_env(), **injected)
+        handler._reset_for_tests(writer)
+        return writer
+
+    return install
+
+
+@pytest.fixture
+def context() -> LambdaContext:
+    return LambdaContext()
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS_DIR / name).read_text())
