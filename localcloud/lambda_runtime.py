@@ -122,7 +122,7 @@ class FunctionConfig:
     package_type: str
     # Any configuration update gives new execution environments on AWS; moto keeps last_modified, so the
     # description stands in for "the configuration changed" too.
-    description: str = ""
+    description: str
     code: bytes = field(compare=False, repr=False)
 
     @property
