@@ -1,30 +1,53 @@
-"""The mission, end to end: the dev Lambda writes an object that lands in the prod bucket."""
+"""The mission, end to end: the dev Lambda writes an object that lands in the prod bucket.
+
+The tests taking `deployment` run offline against localcloud and, with `pytest -m live`, against the stacks
+deployed in real AWS; the rest need localcloud's view from inside (its gate, its profiles).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 
 import boto3
 import pytest
 
-from tests.integration.conftest import invoke, keys_in
+from tests.integration.conftest import Deployment, invoke, keys_in
 
 pytestmark = pytest.mark.integration
 
 
-def test_lambda_writes_object_that_lands_in_prod_bucket(workspace, dev_lambda, prod_s3, bucket, object_key, prefix):
-    relative = object_key[len(prefix):]
-    body = "written by the dev Lambda through the prod role"
-    result, error = invoke(dev_lambda, workspace.output("dev", "functionName"),
-                           {"key": relative, "body": body, "content_type": "text/plain"})
+def test_lambda_writes_object_that_lands_in_prod_bucket(deployment: Deployment):
+    bucket, prefix = deployment.prod["bucketName"], deployment.prod["keyPrefix"]
+    relative = f"integration/{uuid.uuid4()}.txt"
+    body = f"written by the dev Lambda through the prod role, {uuid.uuid4()}"
+    result, error = deployment.eventually(
+        lambda: invoke(deployment.lambda_client(), deployment.dev["functionName"],
+                       {"key": relative, "body": body, "content_type": "text/plain"}),
+        lambda outcome: outcome[0].get("statusCode") == 200)
     assert error is None and result["statusCode"] == 200, result
     written = json.loads(result["body"])
-    assert written["bucket"] == bucket and written["key"] == object_key
-    stored = prod_s3.get_object(Bucket=bucket, Key=object_key)
-    assert stored["Body"].read() == body.encode()
-    assert stored["VersionId"] == written["versionId"]
-    assert stored["ServerSideEncryption"] == "AES256"
+    assert written == {**written, "bucket": bucket, "key": f"{prefix}{relative}"}
+    s3 = deployment.s3()
+    try:
+        stored = s3.get_object(Bucket=bucket, Key=written["key"])
+        assert stored["Body"].read() == body.encode()
+        assert stored.get("VersionId") == written["versionId"]
+        assert stored["ServerSideEncryption"] == "AES256"
+    finally:
+        # Leave nothing behind in a real bucket: the object and its version.
+        s3.delete_object(Bucket=bucket, Key=written["key"], **(
+            {"VersionId": written["versionId"]} if written.get("versionId") else {}))
+
+
+def test_invalid_event_is_rejected_before_anything_is_written(deployment: Deployment):
+    bucket = deployment.prod["bucketName"]
+    before = keys_in(deployment.s3(), bucket, deployment.prod["keyPrefix"])
+    result, error = invoke(deployment.lambda_client(), deployment.dev["functionName"], {"key": "../escape.txt"})
+    assert error is None and result["statusCode"] == 400
+    assert "'..'" in json.loads(result["body"])["message"]
+    assert keys_in(deployment.s3(), bucket, deployment.prod["keyPrefix"]) == before
 
 
 def test_warm_lambda_assumes_the_role_once_for_many_invocations(workspace, dev_lambda):
@@ -35,14 +58,6 @@ def test_warm_lambda_assumes_the_role_once_for_many_invocations(workspace, dev_l
         result, _ = invoke(dev_lambda, function, {"body": f"warm {n}"})
         assert result["statusCode"] == 200
     assert workspace.cloud.gate.calls["sts:AssumeRole"] == before
-
-
-def test_invalid_event_is_rejected_and_nothing_is_written(workspace, dev_lambda, prod_s3, bucket):
-    before = keys_in(prod_s3, bucket)
-    result, error = invoke(dev_lambda, workspace.output("dev", "functionName"), {"key": "../escape.txt"})
-    assert error is None and result["statusCode"] == 400
-    assert "'..'" in json.loads(result["body"])["message"]
-    assert keys_in(prod_s3, bucket) == before
 
 
 def test_cli_profile_prod_writer_lists_and_writes_under_the_prefix(workspace, bucket, prefix, object_key,
