@@ -1,0 +1,350 @@
+"""LocalCloud: moto's server, behind the gate, as an offline multi-account AWS on 127.0.0.1.
+
+    cloud = LocalCloud({"prod": "111111111111", "dev": "222222222222"}, "eu-west-1", Path(".localcloud"))
+    cloud.start()
+    s3 = cloud.client("s3", "dev")          # signed as dev's "deployer" user, over HTTPS, trusting the local CA
+    ...
+    cloud.stop()
+
+Two listeners serve the same gate: HTTPS (``endpoint``, certificate from ``localcloud.tls``) and plain HTTP
+(``http_endpoint``, where ``aws:SecureTransport`` is "false"). Each account starts with one IAM user, "deployer",
+with an access key and an inline AdministratorAccess policy (Allow * on *), created directly in moto's backends the
+way a CI deploy identity would administer its account.
+
+moto keeps its state in module globals, so one process runs one LocalCloud at a time; ``start`` resets moto's state
+(as ``POST /moto-api/reset`` does) so every LocalCloud begins empty.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from localcloud.gate import Gate, Invoker
+from localcloud.principals import SessionRegistry
+from localcloud.tls import CertificatePaths, ensure_certificates
+
+log = logging.getLogger("localcloud.server")
+
+HOST = "127.0.0.1"
+DEPLOYER_USER = "deployer"
+ADMINISTRATOR_POLICY_NAME = "AdministratorAccess"
+ADMINISTRATOR_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+# Environment variables that would make moto ignore the gate's choice of account.
+_MOTO_ENV_OVERRIDES = ("MOTO_ACCOUNT_ID",)
+
+
+def _bucket_permission_neutral(self: Any, action: str, resource: str) -> Any:
+    from moto.iam.access_control import PermissionResult
+
+    return PermissionResult.NEUTRAL
+
+
+class LocalCloudError(Exception):
+    """LocalCloud cannot do what was asked (bad accounts, already running, not started)."""
+
+
+def _request_handler() -> type:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):  # type: ignore[misc, valid-type]
+        """moto's handler (keeps underscores in S3 metadata headers), logging requests at DEBUG only."""
+
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            log.debug('%s "%s" %s %s', self.address_string(), self.requestline, code, size)
+
+        def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
+            getattr(log, "error" if type == "error" else "debug")(message, *args)
+
+    return QuietHandler
+
+
+class LocalCloud:
+    """An offline AWS of several accounts: moto behind ``localcloud.gate.Gate``, on 127.0.0.1."""
+
+    _running: ClassVar[LocalCloud | None] = None
+    _running_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        accounts: Mapping[str, str],
+        region: str = "eu-west-1",
+        state_dir: Path | str = ".localcloud",
+        *,
+        invoker: Invoker | None = None,
+    ) -> None:
+        if not accounts:
+            raise LocalCloudError("LocalCloud needs at least one account, e.g. {'prod': '111111111111'}")
+        for name, account_id in accounts.items():
+            if not _ACCOUNT_ID.match(str(account_id)):
+                raise LocalCloudError(f"Account {name!r} has id {account_id!r}; an account id is 12 digits.")
+        if len(set(accounts.values())) != len(accounts):
+            raise LocalCloudError("Two account names share one account id.")
+        self.accounts: dict[str, str] = {name: str(account_id) for name, account_id in accounts.items()}
+        self.region = region
+        self.state_dir = Path(state_dir)
+        self.invoker = invoker
+        self.registry = SessionRegistry()
+        self.gate: Gate | None = None
+        self._certificates: CertificatePaths | None = None
+        self._servers: list[BaseWSGIServer] = []
+        self._threads: list[threading.Thread] = []
+        self._deployer_keys: dict[str, dict[str, str]] = {}
+        self._saved_environ: dict[str, str] = {}
+        self._saved_no_auth_count: float | None = None
+        self._saved_get_permission: Any = None
+        self._client_session: boto3.session.Session | None = None  # shared by client(): models load once
+        self._client_lock = threading.Lock()
+
+    # --- lifecycle ---------------------------------------------------------------------------------------------
+
+    def start(self, port: int = 0, http_port: int = 0) -> LocalCloud:
+        """Reset moto, create the accounts' deployers, and serve HTTPS on ``port`` and HTTP on ``http_port``
+        (0: any free port)."""
+        with LocalCloud._running_lock:
+            if LocalCloud._running is not None:
+                raise LocalCloudError(
+                    "Another LocalCloud is running in this process; moto's state is process-wide, so stop it first."
+                )
+            LocalCloud._running = self
+        try:
+            self._configure_moto()
+            self._reset_moto()
+            self._create_deployers()
+            self._certificates = ensure_certificates(self.state_dir / "tls")
+            self._serve(port, http_port)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("LocalCloud serving %s and %s for accounts %s", self.endpoint, self.http_endpoint, self.accounts)
+        return self
+
+    def stop(self) -> None:
+        """Shut both listeners down and wait for their threads. Safe to call twice."""
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._servers.clear()
+        self._threads.clear()
+        self._restore_moto()
+        with LocalCloud._running_lock:
+            if LocalCloud._running is self:
+                LocalCloud._running = None
+
+    def __enter__(self) -> LocalCloud:
+        return self if self._servers else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._servers)
+
+    def _configure_moto(self) -> None:
+        """Turn moto's own authorization off while this LocalCloud runs: the gate decides, moto only executes."""
+        from moto import settings
+        from moto.s3.models import FakeBucket
+
+        for name in _MOTO_ENV_OVERRIDES:
+            if name in os.environ:
+                self._saved_environ[name] = os.environ.pop(name)
+        # IAM enforcement (moto.core.authorization): off unless INITIAL_NO_AUTH_ACTION_COUNT is finite.
+        self._saved_no_auth_count = settings.INITIAL_NO_AUTH_ACTION_COUNT
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+        # moto.s3 applies bucket-policy Deny statements to object requests by itself, ignoring their conditions
+        # (a TLS-only policy would deny HTTPS requests too); the gate has already evaluated the bucket policy.
+        self._saved_get_permission = FakeBucket.__dict__.get("get_permission")
+        FakeBucket.get_permission = _bucket_permission_neutral  # type: ignore[method-assign]
+
+    def _restore_moto(self) -> None:
+        from moto import settings
+        from moto.s3.models import FakeBucket
+
+        os.environ.update(self._saved_environ)
+        self._saved_environ.clear()
+        if self._saved_no_auth_count is not None:
+            settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved_no_auth_count
+            self._saved_no_auth_count = None
+        if self._saved_get_permission is not None:
+            FakeBucket.get_permission = self._saved_get_permission  # type: ignore[method-assign]
+            self._saved_get_permission = None
+
+    @staticmethod
+    def _reset_moto() -> None:
+        from moto.core.authorization import ActionAuthenticatorMixin
+        from moto.moto_api._internal.models import moto_api_backend
+        from moto.s3.models import s3_backends
+
+        moto_api_backend.reset()
+        s3_backends.bucket_accounts.clear()
+        ActionAuthenticatorMixin.request_count = 0
+
+    def _create_deployers(self) -> None:
+        from moto.iam.models import iam_backends
+
+        self.registry.clear()
+        self._deployer_keys.clear()
+        for name, account_id in self.accounts.items():
+            iam = iam_backends[account_id]["aws"]
+            iam.create_user(region_name=self.region, user_name=DEPLOYER_USER)
+            iam.put_user_policy(DEPLOYER_USER, ADMINISTRATOR_POLICY_NAME, json.dumps(ADMINISTRATOR_POLICY))
+            key = iam.create_access_key(DEPLOYER_USER)
+            self._deployer_keys[name] = {
+                "aws_access_key_id": key.access_key_id,
+                "aws_secret_access_key": key.secret_access_key,
+            }
+
+    def _serve(self, port: int, http_port: int) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        assert self._certificates is not None
+        self.gate = Gate(DomainDispatcherApplication(create_backend_app), invoker=self.invoker, registry=self.registry)
+        handler = _request_handler()
+        secure = make_server(
+            HOST, port, self.gate, threaded=True, request_handler=handler,
+            ssl_context=self._certificates.server_context(),
+        )
+        plain = make_server(HOST, http_port, self.gate, threaded=True, request_handler=handler)
+        for server, name in ((secure, "https"), (plain, "http")):
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"localcloud-{name}", daemon=True
+            )
+            self._servers.append(server)
+            self._threads.append(thread)
+            thread.start()
+
+    # --- where and who -----------------------------------------------------------------------------------------
+
+    def _require_running(self) -> None:
+        if not self._servers:
+            raise LocalCloudError("LocalCloud is not running; call start() first.")
+
+    @property
+    def port(self) -> int:
+        self._require_running()
+        return self._servers[0].server_port
+
+    @property
+    def http_port(self) -> int:
+        self._require_running()
+        return self._servers[1].server_port
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://{HOST}:{self.port}"
+
+    @property
+    def http_endpoint(self) -> str:
+        return f"http://{HOST}:{self.http_port}"
+
+    @property
+    def ca_bundle(self) -> Path:
+        self._require_running()
+        assert self._certificates is not None
+        return self._certificates.ca
+
+    def account_id(self, name: str) -> str:
+        try:
+            return self.accounts[name]
+        except KeyError:
+            raise LocalCloudError(f"No account {name!r}; accounts are {', '.join(self.accounts)}.") from None
+
+    def deployer_credentials(self, name: str) -> dict[str, str]:
+        """The deployer's long-term key in account ``name``: aws_access_key_id, aws_secret_access_key."""
+        self.account_id(name)
+        self._require_running()
+        return dict(self._deployer_keys[name])
+
+    def env(self, account_name: str | None = None) -> dict[str, str]:
+        """Environment variables for a process talking to this LocalCloud (with the deployer's key if named)."""
+        variables = {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_CA_BUNDLE": str(self.ca_bundle),
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
+        if account_name is not None:
+            credentials = self.deployer_credentials(account_name)
+            variables["AWS_ACCESS_KEY_ID"] = credentials["aws_access_key_id"]
+            variables["AWS_SECRET_ACCESS_KEY"] = credentials["aws_secret_access_key"]
+        return variables
+
+    # --- clients -----------------------------------------------------------------------------------------------
+
+    def session(
+        self, account_name: str | None = None, *, credentials: Mapping[str, str] | None = None
+    ) -> boto3.session.Session:
+        """A boto3 session as ``account_name``'s deployer, or with ``credentials`` (boto3 keyword names, or the
+        ``Credentials`` dict of an STS response)."""
+        if credentials is None:
+            if account_name is None:
+                raise LocalCloudError("session() needs an account name or credentials.")
+            credentials = self.deployer_credentials(account_name)
+        return boto3.session.Session(region_name=self.region, **_boto3_credentials(credentials))
+
+    def client(
+        self,
+        service: str,
+        account_name: str | None = None,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        secure: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """A boto3 client for the HTTPS endpoint (``secure=False``: the plain-HTTP one); keyword arguments go to
+        ``Session.client``."""
+        if credentials is None:
+            if account_name is None:
+                raise LocalCloudError("client() needs an account name or credentials.")
+            credentials = self.deployer_credentials(account_name)
+        with self._client_lock:
+            if self._client_session is None:
+                self._client_session = boto3.session.Session(
+                    botocore_session=botocore.session.get_session(), region_name=self.region
+                )
+            session = self._client_session
+        kwargs.update(_boto3_credentials(credentials))
+        kwargs.setdefault("region_name", self.region)
+        kwargs.setdefault("endpoint_url", self.endpoint if secure else self.http_endpoint)
+        kwargs.setdefault("verify", str(self.ca_bundle))
+        config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2, "mode": "standard"})
+        if service == "s3":
+            config = config.merge(Config(signature_version="s3v4"))  # presigned URLs too (like `aws s3 presign`)
+        kwargs["config"] = config.merge(kwargs["config"]) if "config" in kwargs else config
+        with self._client_lock:  # botocore sessions are not safe for concurrent client creation
+            return session.client(service, **kwargs)
+
+
+def _boto3_credentials(credentials: Mapping[str, str]) -> dict[str, str]:
+    if "AccessKeyId" in credentials:
+        converted = {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+        }
+        if credentials.get("SessionToken"):
+            converted["aws_session_token"] = credentials["SessionToken"]
+        return converted
+    return {
+        key: value
+        for key, value in credentials.items()
+        if key in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token") and value
+    }
