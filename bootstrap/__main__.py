@@ -1,0 +1,96 @@
+"""cross-account-s3-bootstrap: what GitHub Actions needs in one account, created once with admin credentials.
+
+Per account (stack prod or dev): GitHub's OIDC provider, and one role per workflow, each trusting only GitHub
+tokens for this repository and one kind of run:
+
+    preview      pull requests       read-only, scoped to the project's resources   (.github/workflows/preview.yml)
+    deploy       environment prod|dev  writes the project's resources, nothing else   (.github/workflows/deploy.yml)
+    integration  environment integration  dev: invoke the function; prod: objects under the prefix
+                                                                                    (.github/workflows/integration.yml)
+
+The exports are the repository variables the workflows read (docs/ci.md).
+"""
+
+import sys
+from pathlib import Path
+
+# The project's pure policy helpers (components/policies.py) live one directory up.
+_REPO = str(Path(__file__).resolve().parent.parent)
+if _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
+
+import pulumi  # noqa: E402
+import pulumi_aws as aws  # noqa: E402
+
+from bootstrap import policies, settings  # noqa: E402
+from components.policies import PolicyDocument  # noqa: E402
+
+config = settings.load()
+ci = config.ci
+tags = dict(ci.tags) or None
+repo = ci.github_repo
+
+if ci.existing_oidc_provider_arn:
+    # An account has at most one provider per URL; reuse the one that is there.
+    provider_arn: pulumi.Input[str] = ci.existing_oidc_provider_arn
+else:
+    provider = aws.iam.OpenIdConnectProvider(
+        "github",
+        url=policies.GITHUB_OIDC_URL,
+        client_id_lists=[policies.STS_AUDIENCE],
+        # No thumbprint_lists: optional in pulumi-aws 7, and for GitHub IAM trusts its own library of root CAs.
+        tags=tags,
+    )
+    provider_arn = provider.arn
+
+
+def ci_role(purpose: str, subject: str, permissions: PolicyDocument, description: str) -> aws.iam.Role:
+    role = aws.iam.Role(
+        purpose,
+        name=ci.ci_role_name(purpose),
+        path=ci.ci_role_path,
+        description=description,
+        assume_role_policy=pulumi.Output.from_input(provider_arn).apply(
+            lambda arn: policies.github_trust_policy(arn, subject).to_json()
+        ),
+        max_session_duration=3600,
+        tags=tags,
+    )
+    aws.iam.RolePolicy(f"{purpose}-permissions", name="permissions", role=role.id, policy=permissions.to_json())
+    return role
+
+
+state = policies.StateBackend(ci.state_bucket, ci.state_kms_key_arn) if ci.state_bucket else None
+pull_requests = policies.pull_request_subject(repo)
+deploys = policies.environment_subject(repo, ci.deploy_environment)
+integration_runs = policies.environment_subject(repo, ci.integration_environment)
+
+if isinstance(config, settings.ProdBootstrap):
+    scope = policies.ProdScope(ci.account_id, ci.name_prefix, config.bucket, config.key_prefix)
+    preview = ci_role("preview", pull_requests, policies.prod_preview_policy(scope, state),
+                      f"pulumi preview of {repo} (prod), from pull requests: read-only")
+    deploy = ci_role("deploy", deploys, policies.prod_deploy_policy(scope, ci.ci_role_path, state),
+                     f"pulumi up of {repo} (prod), from the {ci.deploy_environment} environment")
+    integration = ci_role("integration", integration_runs, policies.integration_reader_policy(scope, state),
+                          f"live tests of {repo}: objects under {config.key_prefix} in the prod bucket")
+else:
+    dev_scope = policies.DevScope(ci.account_id, ci.region, ci.name_prefix, config.function_name,
+                                  config.execution_role_name, config.user_names)
+    preview = ci_role("preview", pull_requests, policies.dev_preview_policy(dev_scope, state),
+                      f"pulumi preview of {repo} (dev), from pull requests: read-only")
+    deploy = ci_role("deploy", deploys, policies.dev_deploy_policy(dev_scope, ci.ci_role_path, state),
+                     f"pulumi up of {repo} (dev), from the {ci.deploy_environment} environment")
+    integration = ci_role("integration", integration_runs, policies.integration_invoker_policy(dev_scope),
+                          f"live tests of {repo}: invoke {config.function_name}")
+
+stack = ci.stack.upper()
+pulumi.export("oidcProviderArn", provider_arn)
+pulumi.export("previewRoleArn", preview.arn)
+pulumi.export("deployRoleArn", deploy.arn)
+pulumi.export("integrationRoleArn", integration.arn)
+# Paste into Settings > Secrets and variables > Actions > Variables (docs/ci.md).
+pulumi.export("githubVariables", {
+    f"{stack}_PREVIEW_ROLE_ARN": preview.arn,
+    f"{stack}_DEPLOY_ROLE_ARN": deploy.arn,
+    f"{stack}_INTEGRATION_ROLE_ARN": integration.arn,
+})

@@ -1,0 +1,264 @@
+"""The bootstrap stacks' configuration: read once, validated as a whole, typed (as components/settings.py does).
+
+``parse_prod`` and ``parse_dev`` are pure: raw values as Pulumi hands them to a program (strings; lists and maps as
+JSON text) in, frozen settings out, or a ``BootstrapConfigError`` listing every problem by key. ``load`` is the
+thin Pulumi-facing wrapper. Stacks are named after the account they bootstrap: prod or dev.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components.settings import ACCOUNT_ID, BUCKET_NAME, FUNCTION_NAME, IAM_NAME, KEY_PREFIX, REGION
+
+PROJECT = "cross-account-s3-bootstrap"
+
+GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+NAME_PREFIX = re.compile(r"^[\w+=,.@-]{1,40}$")
+# A non-root IAM path, so that the deploy roles' Deny on it never covers the project's roles (which live at /).
+CI_ROLE_PATH = re.compile(r"^/([\w+=,.@-]+/)+$")
+ENVIRONMENT = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+OIDC_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider/token\.actions\.githubusercontent\.com$")
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+$")
+BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{0,61}\*?$")
+
+
+class BootstrapConfigError(pulumi.RunError):
+    """The stack's configuration is invalid. A RunError, so `pulumi preview` prints it without a traceback."""
+
+    def __init__(self, stack: str, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"Invalid configuration for stack '{stack}':\n{lines}")
+
+
+@dataclass(frozen=True)
+class CiSettings:
+    """What both accounts' bootstrap stacks share."""
+
+    stack: str
+    account_id: str
+    region: str
+    github_repo: str
+    name_prefix: str = "cross-account-s3"
+    ci_role_path: str = "/github-actions/"
+    deploy_environment: str = ""  # default: the stack name (prod or dev)
+    integration_environment: str = "integration"
+    existing_oidc_provider_arn: str | None = None
+    state_bucket: str | None = None
+    state_kms_key_arn: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def ci_role_name(self, purpose: str) -> str:
+        return f"github-{self.name_prefix}-{purpose}"
+
+
+@dataclass(frozen=True)
+class ProdBootstrap:
+    ci: CiSettings
+    bucket: str  # the bucket's name, or a pattern such as data-* while the name is generated
+    key_prefix: str = "incoming/"
+
+
+@dataclass(frozen=True)
+class DevBootstrap:
+    ci: CiSettings
+    function_name: str = "cross-account-s3-writer"
+    execution_role_name: str = "cross-account-s3-writer-lambda"
+    user_names: tuple[str, ...] = ()
+
+
+COMMON_KEYS = ("githubRepo", "namePrefix", "ciRolePath", "deployEnvironment", "integrationEnvironment",
+               "existingOidcProviderArn", "stateBucket", "stateKmsKeyArn", "tags")
+PROD_KEYS = COMMON_KEYS + ("bucketName", "bucketNamePattern", "keyPrefix")
+DEV_KEYS = COMMON_KEYS + ("functionName", "executionRoleName", "userNames")
+CI_PURPOSES = ("preview", "deploy", "integration")
+
+
+class _Reader:
+    """Collects every problem instead of stopping at the first."""
+
+    def __init__(self, raw: Mapping[str, str | None]):
+        self.raw = {k: v for k, v in raw.items() if v is not None}
+        self.problems: list[str] = []
+
+    def fail(self, key: str, expected: str, got: Any) -> None:
+        self.problems.append(f"{_qualified(key)}: expected {expected}, got {got!r}")
+
+    def text(self, key: str, pattern: re.Pattern[str], expected: str, default: str | None = None,
+             required: bool = False) -> str | None:
+        value = self.raw.get(key)
+        if value is None or value == "":
+            if required:
+                self.problems.append(f"{_qualified(key)}: required, {expected}")
+            return default
+        if not pattern.match(value):
+            self.fail(key, expected, value)
+            return default
+        return value
+
+    def names(self, key: str, pattern: re.Pattern[str], expected: str) -> tuple[str, ...]:
+        value = self.raw.get(key)
+        if value is None:
+            return ()
+        parsed = _json(value)
+        if not isinstance(parsed, list) or not all(isinstance(n, str) and pattern.match(n) for n in parsed):
+            self.fail(key, f"a list of {expected}", value)
+            return ()
+        if len(set(parsed)) != len(parsed):
+            self.fail(key, "a list without duplicates", parsed)
+        return tuple(parsed)
+
+    def tags(self) -> dict[str, str]:
+        value = self.raw.get("tags")
+        if value is None:
+            return {}
+        parsed = _json(value)
+        if not isinstance(parsed, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 128 and len(v) <= 256
+            for k, v in parsed.items()
+        ):
+            self.fail("tags", "a map of tag names to string values", value)
+            return {}
+        return parsed
+
+    def unknown(self, known: tuple[str, ...]) -> None:
+        for key in sorted(set(self.raw) - set(known)):
+            self.problems.append(f"{_qualified(key)}: unknown key; this stack understands {', '.join(known)}")
+
+
+def _qualified(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def _json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _account(r: _Reader, allowed_account_ids: str | None) -> str:
+    expected = 'exactly one 12-digit account ID, e.g. ["111111111111"]: the account this stack bootstraps'
+    parsed = _json(allowed_account_ids) if allowed_account_ids else None
+    if parsed is None:
+        r.problems.append(f"aws:allowedAccountIds: required, {expected}")
+        return ""
+    if not (isinstance(parsed, list) and len(parsed) == 1 and isinstance(parsed[0], str)
+            and ACCOUNT_ID.match(parsed[0])):
+        r.fail("aws:allowedAccountIds", expected, allowed_account_ids)
+        return ""
+    return parsed[0]
+
+
+def _common(r: _Reader, stack: str, region: str | None, allowed_account_ids: str | None) -> CiSettings:
+    account_id = _account(r, allowed_account_ids)
+    if not region:
+        r.problems.append("aws:region: required, an AWS region such as eu-west-1")
+    elif not REGION.match(region):
+        r.fail("aws:region", "an AWS region such as eu-west-1", region)
+    environment = "a GitHub environment name (1-255 of [A-Za-z0-9._-])"
+    ci = CiSettings(
+        stack=stack,
+        account_id=account_id,
+        region=region or "",
+        github_repo=r.text("githubRepo", GITHUB_REPO, "the GitHub repository as OWNER/REPO", "", required=True)
+        or "",
+        name_prefix=r.text("namePrefix", NAME_PREFIX, "1-40 of [A-Za-z0-9+=,.@_-]", CiSettings.name_prefix)
+        or CiSettings.name_prefix,
+        ci_role_path=r.text("ciRolePath", CI_ROLE_PATH, "an IAM path other than /, such as /github-actions/",
+                            CiSettings.ci_role_path) or CiSettings.ci_role_path,
+        deploy_environment=r.text("deployEnvironment", ENVIRONMENT, environment, stack) or stack,
+        integration_environment=r.text("integrationEnvironment", ENVIRONMENT, environment,
+                                       CiSettings.integration_environment) or CiSettings.integration_environment,
+        existing_oidc_provider_arn=r.text(
+            "existingOidcProviderArn", OIDC_PROVIDER_ARN,
+            "the ARN of this account's IAM OIDC provider for token.actions.githubusercontent.com"),
+        state_bucket=r.text("stateBucket", BUCKET_NAME, "the bucket of a self-managed Pulumi backend (s3://BUCKET)"),
+        state_kms_key_arn=r.text("stateKmsKeyArn", KMS_KEY_ARN, "a KMS key (or alias) ARN"),
+        tags=r.tags(),
+    )
+    if ci.existing_oidc_provider_arn and account_id:
+        provider_account = OIDC_PROVIDER_ARN.match(ci.existing_oidc_provider_arn).group(1)  # type: ignore[union-attr]
+        if provider_account != account_id:
+            r.fail("existingOidcProviderArn", f"a provider in account {account_id}", ci.existing_oidc_provider_arn)
+    if ci.state_kms_key_arn and not ci.state_bucket:
+        r.problems.append(f"{_qualified('stateKmsKeyArn')}: only with {_qualified('stateBucket')} "
+                          "(the key encrypts a self-managed backend's secrets)")
+    # The deploy roles may write IAM roles named <prefix>-*; the CI roles must never be among them.
+    if any(ci.ci_role_name(p).startswith(f"{ci.name_prefix}-") for p in CI_PURPOSES):
+        r.fail("namePrefix", f"a prefix the CI role names ({ci.ci_role_name('deploy')}) do not start with",
+               ci.name_prefix)
+    return ci
+
+
+def parse_prod(raw: Mapping[str, str | None], region: str | None, allowed_account_ids: str | None,
+               stack: str = "prod") -> ProdBootstrap:
+    r = _Reader(raw)
+    r.unknown(PROD_KEYS)
+    ci = _common(r, stack, region, allowed_account_ids)
+    name = r.text("bucketName", BUCKET_NAME, "an S3 bucket name: the prod stack's cross-account-s3:bucketName")
+    pattern = r.text("bucketNamePattern", BUCKET_PATTERN,
+                     "a bucket name with an optional trailing *, e.g. data-* (the prefix of generated names)")
+    if name and pattern:
+        r.problems.append(f"{_qualified('bucketNamePattern')}: set either it or {_qualified('bucketName')}, not both")
+    settings = ProdBootstrap(
+        ci=ci,
+        bucket=name or pattern or "data-*",
+        key_prefix=r.text("keyPrefix", KEY_PREFIX, "the prod stack's keyPrefix, e.g. incoming/",
+                          ProdBootstrap.key_prefix) or ProdBootstrap.key_prefix,
+    )
+    if r.problems:
+        raise BootstrapConfigError(stack, r.problems)
+    return settings
+
+
+def parse_dev(raw: Mapping[str, str | None], region: str | None, allowed_account_ids: str | None,
+              stack: str = "dev") -> DevBootstrap:
+    r = _Reader(raw)
+    r.unknown(DEV_KEYS)
+    ci = _common(r, stack, region, allowed_account_ids)
+    settings = DevBootstrap(
+        ci=ci,
+        function_name=r.text("functionName", FUNCTION_NAME, "the dev stack's functionName",
+                             DevBootstrap.function_name) or DevBootstrap.function_name,
+        execution_role_name=r.text("executionRoleName", IAM_NAME, "the dev stack's executionRoleName",
+                                   DevBootstrap.execution_role_name) or DevBootstrap.execution_role_name,
+        user_names=r.names("userNames", IAM_NAME, "IAM user names: the dev stack's groupUsers"),
+    )
+    if not settings.execution_role_name.startswith(f"{ci.name_prefix}-"):
+        r.fail("executionRoleName", f"a role name starting with {ci.name_prefix}- (namePrefix), which the deploy "
+               "role may manage", settings.execution_role_name)
+    if r.problems:
+        raise BootstrapConfigError(stack, r.problems)
+    return settings
+
+
+def _raw(keys: tuple[str, ...]) -> dict[str, str | None]:
+    """Our namespace's raw values, including keys we do not know (so typos are reported)."""
+    from pulumi.runtime import config as runtime_config
+
+    config = pulumi.Config(PROJECT)
+    raw: dict[str, str | None] = {key: config.get(key) for key in keys}
+    prefix = f"{PROJECT}:"
+    for full_key in set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env()):
+        if full_key.startswith(prefix):
+            raw.setdefault(full_key[len(prefix):], config.get(full_key[len(prefix):]))
+    return raw
+
+
+def load() -> ProdBootstrap | DevBootstrap:
+    stack = pulumi.get_stack()
+    aws = pulumi.Config("aws")
+    region, accounts = aws.get("region"), aws.get("allowedAccountIds")
+    if stack == "prod":
+        return parse_prod(_raw(PROD_KEYS), region, accounts, stack)
+    if stack == "dev":
+        return parse_dev(_raw(DEV_KEYS), region, accounts, stack)
+    raise BootstrapConfigError(stack, [f"stack name: expected prod or dev (the account it bootstraps), got {stack!r}"])

@@ -1,0 +1,180 @@
+"""The GitHub Actions workflows, checked offline: zizmor's security audit and GitHub's workflow schema (zero
+findings each), plus the properties the workflows are built on: pinned actions, least permissions, the preview
+matrix, the deploy order, and the interface the live tests read.
+
+Both tools run from the virtualenv's bin directory (requirements-dev.txt pins them). zizmor runs with --offline:
+its online audits (impostor commits, tag/SHA mismatches, known-vulnerable versions) need the GitHub API, so the
+pins' tags are checked here only as far as a comment names a version; see docs/ci.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW_DIR = ROOT / ".github" / "workflows"
+WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
+BIN = Path(sys.executable).parent
+TOOL_SECONDS = 30  # each takes well under a second or two; anything near this is a hang (e.g. a network wait)
+
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+PINNED_LINE = re.compile(r"uses:\s*(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})\s+#\s*v\d+\.\d+\.\d+\s*$")
+
+
+def load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    # PyYAML reads the key `on` as the boolean True (YAML 1.1).
+    value = workflow.get("on", workflow.get(True))
+    return {value: None} if isinstance(value, str) else dict(value)
+
+
+def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def run_tool(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN")}
+    env["NO_COLOR"] = "1"
+    start = time.monotonic()
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TOOL_SECONDS * 4)
+    return result, time.monotonic() - start
+
+
+def test_the_three_workflows_exist():
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "integration.yml", "preview.yml"]
+
+
+def test_zizmor_finds_nothing():
+    result, seconds = run_tool(str(BIN / "zizmor"), "--offline", "--no-progress", "--color", "never",
+                               str(WORKFLOW_DIR.relative_to(ROOT)))
+    report = f"zizmor exit {result.returncode} in {seconds:.2f}s\n{result.stdout}\n{result.stderr}"
+    print(report)
+    assert result.returncode == 0, report
+    assert "No findings to report" in result.stdout, report
+    assert seconds < TOOL_SECONDS, report
+
+
+def test_workflows_match_githubs_schema():
+    result, seconds = run_tool(str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                               *[str(p.relative_to(ROOT)) for p in WORKFLOWS])
+    report = f"check-jsonschema exit {result.returncode} in {seconds:.2f}s\n{result.stdout}\n{result.stderr}"
+    print(report)
+    assert result.returncode == 0, report
+    assert seconds < TOOL_SECONDS, report
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_full_sha_with_its_version(path):
+    workflow = load(path)
+    uses = [step["uses"] for step in steps(workflow) if "uses" in step]
+    uses += [job["uses"] for job in workflow["jobs"].values() if "uses" in job]  # reusable workflows
+    assert uses, "no actions at all?"
+    for ref in uses:
+        assert PINNED.match(ref), f"{path.name}: {ref} is not pinned to a 40-character commit SHA"
+    lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s+)?uses:", line)]
+    for line in lines:
+        assert PINNED_LINE.search(line), f"{path.name}: `{line.strip()}` lacks a trailing `# vX.Y.Z` comment"
+
+
+def test_one_action_one_pin_across_workflows():
+    pins: dict[str, set[str]] = {}
+    for path in WORKFLOWS:
+        for line in path.read_text().splitlines():
+            if match := PINNED_LINE.search(line):
+                pins.setdefault(match["action"], set()).add(match["sha"])
+    assert pins and all(len(shas) == 1 for shas in pins.values()), pins
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_level_permissions_are_empty(path):
+    assert load(path)["permissions"] == {}
+
+
+# What each job may do with GITHUB_TOKEN and OIDC, exactly.
+JOB_PERMISSIONS = {
+    ("preview.yml", "preview"): {"contents": "read", "id-token": "write", "pull-requests": "write"},
+    ("deploy.yml", "prod"): {"contents": "read", "id-token": "write"},
+    ("deploy.yml", "dev"): {"contents": "read", "id-token": "write"},
+    ("integration.yml", "live"): {"contents": "read", "id-token": "write"},
+    ("integration.yml", "report"): {"issues": "write"},
+}
+
+
+def test_each_job_asks_for_exactly_its_permissions():
+    declared = {(p.name, name): job.get("permissions") for p in WORKFLOWS for name, job in load(p)["jobs"].items()}
+    assert declared == JOB_PERMISSIONS
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkout_never_persists_the_token(path):
+    checkouts = [s for s in steps(load(path)) if s.get("uses", "").startswith("actions/checkout@")]
+    for step in checkouts:
+        assert step.get("with", {}).get("persist-credentials") is False
+
+
+def test_preview_runs_on_pull_requests_for_prod_and_dev_and_comments():
+    workflow = load(WORKFLOW_DIR / "preview.yml")
+    assert set(triggers(workflow)) == {"pull_request"}
+    job = workflow["jobs"]["preview"]
+    assert job["strategy"]["matrix"]["stack"] == ["prod", "dev"]
+    roles = {entry["stack"]: entry["role-arn"] for entry in job["strategy"]["matrix"]["include"]}
+    assert roles == {"prod": "${{ vars.PROD_PREVIEW_ROLE_ARN }}", "dev": "${{ vars.DEV_PREVIEW_ROLE_ARN }}"}
+    assert "github.event.pull_request.number" in job["concurrency"]["group"]
+    assert "matrix.stack" in job["concurrency"]["group"]
+    (pulumi,) = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert pulumi["with"]["command"] == "preview"
+    assert {k: pulumi["with"][k] for k in ("diff", "comment-on-pr", "edit-pr-comment")} == \
+        {"diff": True, "comment-on-pr": True, "edit-pr-comment": True}
+    assert pulumi["with"]["stack-name"] == "${{ vars.PULUMI_ORG }}/cross-account-s3/${{ matrix.stack }}"
+
+
+def test_deploy_runs_prod_then_dev_one_at_a_time_in_environments():
+    workflow = load(WORKFLOW_DIR / "deploy.yml")
+    assert triggers(workflow) == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
+    assert workflow["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
+    prod, dev = workflow["jobs"]["prod"], workflow["jobs"]["dev"]
+    assert "needs" not in prod and dev["needs"] in ("prod", ["prod"])
+    assert (prod["environment"], dev["environment"]) == ("prod", "dev")
+    for stack, job in (("prod", prod), ("dev", dev)):
+        (credentials,) = [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/")]
+        assert credentials["with"]["role-to-assume"] == f"${{{{ vars.{stack.upper()}_DEPLOY_ROLE_ARN }}}}"
+        (pulumi,) = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+        assert pulumi["with"]["command"] == "up"
+        assert pulumi["with"]["stack-name"].endswith(f"/cross-account-s3/{stack}")
+
+
+def test_integration_runs_daily_with_the_live_tests_interface():
+    workflow = load(WORKFLOW_DIR / "integration.yml")
+    assert set(triggers(workflow)) == {"schedule", "workflow_dispatch"}
+    assert len(triggers(workflow)["schedule"]) == 1
+    live = workflow["jobs"]["live"]
+    (tests,) = [s for s in live["steps"] if "pytest" in s.get("run", "")]
+    assert tests["run"].strip() == "python -m pytest -m live tests/integration"
+    assert {"LIVE_PROD_OUTPUTS", "LIVE_DEV_OUTPUTS", "LIVE_DEV_PROFILE", "LIVE_PROD_PROFILE",
+            "AWS_REGION"} <= set(tests["env"])
+    outputs = [s for s in live["steps"] if "pulumi stack output" in s.get("run", "")]
+    assert outputs and "--json --show-secrets" in outputs[0]["run"]
+    credentials = [s for s in live["steps"] if s.get("uses", "").startswith("aws-actions/")]
+    assert {s["with"]["role-to-assume"] for s in credentials} == \
+        {"${{ vars.DEV_INTEGRATION_ROLE_ARN }}", "${{ vars.PROD_INTEGRATION_ROLE_ARN }}"}
+    assert all(s["with"]["output-credentials"] is True for s in credentials)
+
+
+def test_a_failed_integration_run_opens_or_updates_one_issue():
+    report = load(WORKFLOW_DIR / "integration.yml")["jobs"]["report"]
+    assert report["needs"] in ("live", ["live"]) and report["if"] == "failure()"
+    (step,) = report["steps"]
+    assert step["env"]["TITLE"] == "Scheduled integration run failed"
+    assert "gh issue comment" in step["run"] and "gh issue create" in step["run"]
