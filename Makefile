@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test demo up unit integration bench constraints clean
+.PHONY: test demo up unit integration bench snapshots constraints clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ integration: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PY) bench/run.py
+
+## make snapshots: regenerate tests/snapshots/{prod,dev}.json from the program (review the diff, commit it)
+snapshots: $(INSTALLED)
+	for stack in prod dev; do \
+	  $(PY) -m localcloud synth --stack $$stack > tests/snapshots/$$stack.json.tmp && \
+	  mv tests/snapshots/$$stack.json.tmp tests/snapshots/$$stack.json || { rm -f tests/snapshots/$$stack.json.tmp; exit 1; }; \
+	done
 
 ## make constraints: re-pin every transitive dependency after changing a requirements file
 constraints: $(INSTALLED)

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import pulumi
 
@@ -84,9 +84,6 @@ PROD_KEYS = ("devAccountId", "trustedRoleNames", "trustedUserNames", "roleName",
 DEV_KEYS = ("prodStack", "executionRoleName", "functionName", "groupName", "groupUsers", "lambdaTimeout",
             "lambdaMemory", "logRetentionDays", "maxBodyBytes", "tags")
 
-T = TypeVar("T")
-
-
 class _Reader:
     """Collects problems instead of stopping at the first, so one preview shows everything to fix."""
 
@@ -97,8 +94,8 @@ class _Reader:
     def _fail(self, key: str, expected: str, got: Any) -> None:
         self.problems.append(f"{_qualified(key)}: expected {expected}, got {got!r}")
 
-    def text(self, key: str, pattern: re.Pattern[str] | None, expected: str, default: T = None,
-             required: bool = False) -> str | T:
+    def text(self, key: str, pattern: re.Pattern[str] | None, expected: str, default: str | None = None,
+             required: bool = False) -> Any:
         value = self.raw.get(key)
         if value is None or value == "":
             if required:

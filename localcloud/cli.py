@@ -1,4 +1,4 @@
-"""python -m localcloud {up,demo,deploy,destroy}: the offline two-account cloud from the command line."""
+"""python -m localcloud {up,demo,deploy,destroy,synth}: the offline two-account cloud from the command line."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
                        ("destroy", "delete a stack's resources from the running cloud")):
         command = commands.add_parser(name, help=text)
         command.add_argument("--stack", required=True, choices=STACKS)
+    synth = commands.add_parser("synth", help="print every resource a stack declares, as JSON (tests/snapshots/)")
+    synth.add_argument("--stack", required=True, choices=STACKS)
     args = parser.parse_args(argv)
 
     try:
@@ -158,4 +160,11 @@ def _statement(statement: dict[str, Any], *, principal: bool = False) -> str:
     return " ".join(parts)
 
 
-COMMANDS = {"up": cmd_up, "demo": cmd_demo, "deploy": cmd_deploy, "destroy": cmd_destroy}
+def cmd_synth(args: argparse.Namespace) -> int:
+    from localcloud.synth import main_synth  # here, so the other commands do not import the synth machinery
+
+    sys.stdout.write(main_synth(args.stack))
+    return 0
+
+
+COMMANDS = {"up": cmd_up, "demo": cmd_demo, "deploy": cmd_deploy, "destroy": cmd_destroy, "synth": cmd_synth}

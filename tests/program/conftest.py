@@ -6,22 +6,24 @@ resource with the inputs the program declared, which is what these tests assert 
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import copy
+import functools
+from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 import pytest
 
-from localcloud.program import StackOutput, reveal, run_program, stack_config
+from localcloud.program import StackOutput, run_program, stack_config
+from localcloud.synth import GENERATED, RecordingMocks, synth
 
 PROD_ACCOUNT = "111111111111"
 DEV_ACCOUNT = "222222222222"
+PROD_STACK = "organization/cross-account-s3/prod"
 PROD_STACK_OUTPUTS = {
     "roleArn": f"arn:aws:iam::{PROD_ACCOUNT}:role/cross-account-s3-writer",
     "roleName": "cross-account-s3-writer",
-    "bucketName": "data-1a2b3c4",
-    "bucketArn": "arn:aws:s3:::data-1a2b3c4",
+    "bucketName": f"data-{GENERATED}",
+    "bucketArn": f"arn:aws:s3:::data-{GENERATED}",
     "keyPrefix": "incoming/",
     "region": "eu-west-1",
     "mfaRequired": True,
@@ -30,61 +32,10 @@ PROD_STACK_OUTPUTS = {
 }
 
 
-@dataclass
-class Recorded:
-    typ: str
-    name: str
-    inputs: dict[str, Any]
-
-    def policy(self, key: str = "policy") -> dict[str, Any]:
-        return json.loads(self.inputs[key])
-
-
-@dataclass
-class FakeCloud(pulumi.runtime.Mocks):
-    account_id: str
-    region: str = "eu-west-1"
-    stack_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    resources: list[Recorded] = field(default_factory=list)
-    calls: list[str] = field(default_factory=list)
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        self.resources.append(Recorded(args.typ, args.name, reveal(dict(args.inputs))))
-        if args.typ == "pulumi:pulumi:StackReference":
-            name = args.inputs["name"]
-            if name not in self.stack_outputs:
-                raise Exception(f"unknown stack {name}")
-            return name, {"name": name, "outputs": self.stack_outputs[name], "secretOutputNames": ["externalId"]}
-        outputs = dict(args.inputs)
-        name = args.inputs.get("name") or args.inputs.get("bucket") or f"{args.name}-1a2b3c4"
-        arns = {
-            "aws:iam/role:Role": f"arn:aws:iam::{self.account_id}:role/{name}",
-            "aws:iam/user:User": f"arn:aws:iam::{self.account_id}:user/{name}",
-            "aws:iam/group:Group": f"arn:aws:iam::{self.account_id}:group/{name}",
-            "aws:s3/bucket:Bucket": f"arn:aws:s3:::{name}",
-            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}",
-            "aws:lambda/function:Function": f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}",
-        }
-        if args.typ in arns:
-            outputs.update(arn=arns[args.typ], name=name)
-        if args.typ == "aws:s3/bucket:Bucket":
-            outputs["bucket"] = name
-        return name, outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        self.calls.append(args.token)
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:user/deployer",
-                    "userId": "AIDAEXAMPLE", "id": self.account_id}, []
-        raise NotImplementedError(f"the program called an invoke these tests do not mock: {args.token}")
-
-    def of_type(self, typ: str) -> list[Recorded]:
-        return [r for r in self.resources if r.typ == typ]
-
-    def one(self, typ: str, name: str | None = None) -> Recorded:
-        found = [r for r in self.of_type(typ) if name is None or r.name == name]
-        assert len(found) == 1, f"expected one {typ} {name or ''}, found {[r.name for r in found]}"
-        return found[0]
+# The recording mocks are localcloud.synth's (one implementation for the unit tests and the snapshots): they
+# record each resource (.typ, .name, .inputs with secrets revealed, .parent) and every invoke (.calls), and
+# answer with deterministic placeholders. FakeCloud(account_id) is the name these tests know them by.
+FakeCloud = RecordingMocks
 
 
 @dataclass
@@ -97,10 +48,22 @@ class ProgramRun:
 
 
 def run_stack(stack: str, config: dict[str, str] | None = None, *, prod_outputs: dict | None = None) -> ProgramRun:
+    """Run a stack from its stack file (or `config`); dev's StackReference answers with `prod_outputs`."""
     account = PROD_ACCOUNT if stack == "prod" else DEV_ACCOUNT
-    cloud = FakeCloud(account, stack_outputs={"organization/cross-account-s3/prod": prod_outputs or PROD_STACK_OUTPUTS})
-    exports = run_program(stack, cloud, config=config)
+    cloud = FakeCloud(account, stack_outputs={PROD_STACK: prod_outputs or PROD_STACK_OUTPUTS},
+                      secret_outputs={PROD_STACK: ["externalId"]})
+    exports = run_program(stack, cloud, config=config, monitor=cloud.monitor())
     return ProgramRun(cloud, exports)
+
+
+def synthesized(stack: str) -> dict:
+    """synth(stack) from the committed stack files, run once per session (snapshots and policy lint share it)."""
+    return copy.deepcopy(_synthesized(stack))
+
+
+@functools.cache
+def _synthesized(stack: str) -> dict:
+    return synth(stack)
 
 
 @pytest.fixture

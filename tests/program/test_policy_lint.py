@@ -1,0 +1,275 @@
+"""Every policy document the two stacks declare, linted by parliament and cloudsplaining: zero findings.
+
+The documents are taken from synth (localcloud/synth.py), the same output that is committed as
+tests/snapshots/, not rebuilt from components/policies.py, so what is linted is what the program declares.
+
+- parliament (duo-labs) checks each document's grammar, actions, resource ARNs against each action's resource
+  types, condition keys and operators, plus its community auditors. Identity policies and the bucket policy
+  (a resource policy: it has Principal and Resource) are analyzed as they are. parliament 1.6.4 has no mode
+  for trust policies (analyze_policy_string takes no policy type; duo-labs/parliament#229, still open): a
+  trust statement has no Resource and is reported MALFORMED. A trust policy is the resource policy of its
+  role, so it is analyzed as that: each statement with the role's ARN as its Resource.
+- cloudsplaining (salesforce) checks identity policies for what makes a grant too wide: privilege
+  escalation, data exfiltration, resource exposure (permissions management), infrastructure modification and
+  credentials exposure without resource constraints, whole-service wildcards, and actions on "*". Its
+  "write actions without constraints" is left out on purpose: s3:PutObject on one prefix is this role's job.
+  parliament does not report a trust or resource policy open to everyone (Principal "*" passes its principal
+  check), so for policies with a Principal, cloudsplaining's resource-policy API (ResourcePolicyDocument,
+  AssumeRolePolicyDocument for trust policies) answers that: internet-accessible actions, role assumable by
+  any principal. Its cross-account check is left out: trusting the dev account is this role's purpose.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+with warnings.catch_warnings():  # parliament opens its data files without closing them (ResourceWarning)
+    warnings.simplefilter("ignore")
+    import parliament
+from cloudsplaining.scan.assume_role_policy_document import AssumeRolePolicyDocument
+from cloudsplaining.scan.policy_document import PolicyDocument
+from cloudsplaining.scan.resource_policy_document import ResourcePolicyDocument
+
+from localcloud.synth import physical_name
+from tests.program.conftest import synthesized
+
+STACKS = ("prod", "dev")
+
+# Where policy documents live in the resources we declare, and what kind each is. A document found anywhere
+# else fails test_every_policy_is_classified, so a new kind cannot slip past the lint.
+POLICY_KINDS = {
+    ("aws:iam/role:Role", "assumeRolePolicy"): "trust",
+    ("aws:s3/bucketPolicy:BucketPolicy", "policy"): "resource",
+    ("aws:iam/rolePolicy:RolePolicy", "policy"): "identity",
+    ("aws:iam/groupPolicy:GroupPolicy", "policy"): "identity",
+    ("aws:iam/userPolicy:UserPolicy", "policy"): "identity",
+    ("aws:iam/policy:Policy", "policy"): "identity",
+}
+
+# parliament's community auditors need their finding definitions (title, severity) as its CLI loads them.
+parliament.override_config(Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml")
+
+ONE_ROLE_ARN = re.compile(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+@dataclass(frozen=True)
+class DeclaredPolicy:
+    stack: str
+    account: str
+    typ: str
+    name: str
+    key: str
+    kind: str | None
+    document: dict[str, Any]
+    role_arn: str | None = None  # a trust policy's role: the resource it governs
+
+    @property
+    def id(self) -> str:
+        return f"{self.stack}/{self.typ}/{self.name}/{self.key}"
+
+
+def declared_policies(document: dict[str, Any]) -> list[DeclaredPolicy]:
+    """Each policy document (an object with a Statement) among the inputs of a synth document's resources."""
+    found = []
+    for resource in document["resources"]:
+        for key, value in _documents(resource["inputs"], ""):
+            kind = POLICY_KINDS.get((resource["type"], key))
+            role_arn = None
+            if kind == "trust":
+                inputs = resource["inputs"]
+                role_arn = (f"arn:aws:iam::{document['account']}:role{inputs.get('path', '/')}"
+                            f"{physical_name(resource['name'], inputs)}")
+            found.append(DeclaredPolicy(document["stack"], document["account"], resource["type"], resource["name"], key, kind, value,
+                                        role_arn))
+    return found
+
+
+def _documents(value: Any, path: str):
+    if isinstance(value, dict):
+        if "Statement" in value:
+            yield path, value
+            return
+        for key, item in value.items():
+            yield from _documents(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _documents(item, f"{path}[{index}]")
+
+
+# --- the linters ---------------------------------------------------------------------------------------------
+
+
+def lint(policy: DeclaredPolicy) -> list[str]:
+    """Every finding of both tools, one line each; empty when the policy passes."""
+    return parliament_findings(policy) + cloudsplaining_findings(policy)
+
+
+def parliament_findings(policy: DeclaredPolicy) -> list[str]:
+    document = policy.document
+    if policy.kind == "trust":
+        document = copy.deepcopy(document)
+        for statement in _statements(document):
+            if "Resource" not in statement and "NotResource" not in statement:
+                statement["Resource"] = policy.role_arn
+    analyzed = parliament.analyze_policy_string(json.dumps(document), filepath=policy.id,
+                                                include_community_auditors=True)
+    findings = [parliament.enhance_finding(f) for f in analyzed.findings]
+    return [f"parliament {f.issue} ({f.severity}): {f.title}; {_sorted(f.detail) or ''} {_location(f.location)}".rstrip()
+            for f in findings if not _excused(f, analyzed)]
+
+
+def _excused(finding: Any, analyzed: Any) -> bool:
+    # The community auditor CREDENTIALS_EXPOSURE lists sts:AssumeRole wherever a policy allows it, whatever the
+    # resource; this project's whole point is sts:AssumeRole on exactly one role (the dev identity policies
+    # grant it on the prod role's ARN; a trust policy allows it on its own role by definition). Excused only
+    # when sts:AssumeRole is the one action reported and every resource it is allowed on is one role's ARN,
+    # without wildcards; cloudsplaining's credentials-exposure check, which does weigh the resource, still
+    # runs on every identity policy and catches sts:AssumeRole on "*".
+    if finding.issue == "CREDENTIALS_EXPOSURE" and finding.location.get("actions") == ["sts:assumerole"]:
+        resources = analyzed.get_allowed_resources("sts", "AssumeRole")
+        return bool(resources) and all(ONE_ROLE_ARN.fullmatch(r) for r in resources)
+    return False
+
+
+def _location(location: dict[str, Any]) -> str:
+    return json.dumps({k: _sorted(v) for k, v in location.items() if k != "filepath"}, sort_keys=True, default=str)
+
+
+def _sorted(value: Any) -> Any:
+    """Lists the tools build from sets, in a stable order for the message."""
+    return sorted(value, key=lambda v: json.dumps(v, sort_keys=True)) if isinstance(value, list) else value
+
+
+IDENTITY_CHECKS = {
+    "privilege escalation": lambda d: d.allows_privilege_escalation,
+    "data exfiltration": lambda d: d.allows_data_exfiltration_actions,
+    "resource exposure": lambda d: d.permissions_management_without_constraints,
+    "infrastructure modification": lambda d: d.infrastructure_modification,
+    "credentials exposure": lambda d: d.credentials_exposure,
+    "service wildcard": lambda d: d.service_wildcard,
+    "actions on * resources": lambda d: d.all_allowed_unrestricted_actions,
+}
+
+
+def cloudsplaining_findings(policy: DeclaredPolicy) -> list[str]:
+    document: Any
+    if policy.kind == "identity":
+        # flag_conditional_statements: a condition does not make an action on "*" narrow enough for us.
+        document = PolicyDocument(policy.document, flag_conditional_statements=True)
+        checks = IDENTITY_CHECKS
+    elif policy.kind == "trust":
+        document = AssumeRolePolicyDocument(policy.document, current_account_id=policy.account)
+        checks = {
+            "role assumable by any principal": lambda d: d.role_assumable_by_any_principal,
+            "internet accessible": lambda d: d.internet_accessible_actions,
+        }
+    else:
+        document = ResourcePolicyDocument(policy.document)
+        checks = {"internet accessible": lambda d: d.internet_accessible_actions}
+    return [f"cloudsplaining {name}: {json.dumps(_sorted(found), sort_keys=True)}"
+            for name, check in checks.items() if (found := check(document))]
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+# --- the declared policies -----------------------------------------------------------------------------------
+
+DOCUMENTS = {stack: synthesized(stack) for stack in STACKS}
+POLICIES = [p for stack in STACKS for p in declared_policies(DOCUMENTS[stack])]
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=[p.id for p in POLICIES])
+def test_policy_has_no_findings(policy: DeclaredPolicy):
+    findings = lint(policy)
+    assert not findings, f"{policy.id}:\n  " + "\n  ".join(findings) + \
+        f"\n{json.dumps(policy.document, indent=2, sort_keys=True)}"
+
+
+def test_every_policy_is_classified():
+    unclassified = [p.id for p in POLICIES if p.kind is None]
+    assert not unclassified, f"add these (resource type, input key) to POLICY_KINDS: {unclassified}"
+    # Not vacuous: both stacks declare policies of each kind.
+    assert {(p.stack, p.kind) for p in POLICIES} == {
+        ("prod", "trust"), ("prod", "identity"), ("prod", "resource"), ("dev", "trust"), ("dev", "identity")}
+
+
+# --- the lint catches what it is there for -------------------------------------------------------------------
+
+
+def widened_prod() -> dict[str, Any]:
+    """prod's synth document with the writer role opened up: trusted by anyone, and s3:* on "*"."""
+    document = copy.deepcopy(DOCUMENTS["prod"])
+    for resource in document["resources"]:
+        if resource["name"] == "writer-role":
+            resource["inputs"]["assumeRolePolicy"]["Statement"] = [
+                {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]
+        if resource["name"] == "writer-bucket-access":
+            resource["inputs"]["policy"]["Statement"] = [
+                {"Sid": "Everything", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+    return document
+
+
+def test_widened_policies_are_caught_and_nothing_else():
+    findings = {p.id: lint(p) for p in declared_policies(widened_prod())}
+    flagged = {policy_id for policy_id, found in findings.items() if found}
+    assert flagged == {"prod/aws:iam/role:Role/writer-role/assumeRolePolicy",
+                       "prod/aws:iam/rolePolicy:RolePolicy/writer-bucket-access/policy"}, findings
+
+
+def test_s3_star_on_star_identity_policy_is_caught_by_both_tools():
+    policy = DeclaredPolicy("test", "222222222222", "aws:iam/rolePolicy:RolePolicy", "wide", "policy", "identity", {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    })
+    found = lint(policy)
+    assert any(f.startswith("parliament RESOURCE_STAR") for f in found), found
+    for check in ("data exfiltration", "resource exposure", "infrastructure modification", "service wildcard",
+                  "actions on * resources"):
+        assert any(f.startswith(f"cloudsplaining {check}:") for f in found), (check, found)
+
+
+@pytest.mark.parametrize("principal", ["*", {"AWS": "*"}], ids=["Principal *", "Principal AWS *"])
+def test_trust_policy_open_to_anyone_without_condition_is_caught(principal):
+    policy = DeclaredPolicy("test", "111111111111", "aws:iam/role:Role", "open", "assumeRolePolicy", "trust", {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
+    }, role_arn="arn:aws:iam::111111111111:role/open")
+    found = lint(policy)
+    assert any(f.startswith("cloudsplaining role assumable by any principal:") for f in found), found
+    assert any(f.startswith("cloudsplaining internet accessible:") for f in found), found
+
+
+def test_trust_policy_conditions_and_principals_are_checked_by_parliament():
+    def trust(statement: dict[str, Any]) -> DeclaredPolicy:
+        return DeclaredPolicy("test", "111111111111", "aws:iam/role:Role", "r", "assumeRolePolicy", "trust", {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                           "Principal": {"AWS": "arn:aws:iam::222222222222:root"}} | statement],
+        }, role_arn="arn:aws:iam::111111111111:role/r")
+
+    typo = lint(trust({"Condition": {"Bool": {"aws:MultiFactorAuthPresnt": "true"}}}))
+    assert any(f.startswith("parliament UNKNOWN_CONDITION_FOR_ACTION") for f in typo), typo
+    not_an_arn = lint(trust({"Condition": {"ArnEquals": {"aws:PrincipalArn": "dev-user"}}}))
+    assert any(f.startswith("parliament MISMATCHED_TYPE") for f in not_an_arn), not_an_arn
+    bad_principal = lint(trust({"Principal": {"AWS": "dev-user"}}))
+    assert any(f.startswith("parliament UNKNOWN_PRINCIPAL") for f in bad_principal), bad_principal
+
+
+def test_sts_assume_role_on_any_role_is_not_excused():
+    policy = DeclaredPolicy("test", "222222222222", "aws:iam/rolePolicy:RolePolicy", "any-role", "policy", "identity", {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/*"}],
+    })
+    found = lint(policy)
+    assert any(f.startswith("parliament CREDENTIALS_EXPOSURE") for f in found), found
