@@ -17,18 +17,28 @@ import pulumi
 
 PROJECT = "cross-account-s3"
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+# Patterns are matched whole (fullmatch) and ASCII-only: \d must not accept other scripts' digits, and "$"
+# must not accept a trailing newline.
+ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
+REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}", re.ASCII)
 # IAM role and user names: up to 64 characters of [\w+=,.@-].
-IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-GROUP_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
-FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-BUCKET_NAME = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?<!-s3alias)$")
+IAM_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+GROUP_NAME = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
+FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+# S3's naming rules (general purpose buckets): 3-63 of [a-z0-9.-], letter or digit at both ends, no "..",
+# not an IP address, and none of the prefixes and suffixes S3 reserves.
+BUCKET_NAME = re.compile(
+    r"(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)"
+    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?<!-s3alias)(?<!--ol-s3)(?<!\.mrap)(?<!--x-s3)(?<!--table-s3)",
+    re.ASCII,
+)
 # The S3 key prefix the writer role may use: no leading slash, no "..", ends with "/".
-KEY_PREFIX = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9!_.*'()/-]{1,512}/$")
-STACK_NAME = re.compile(r"^([\w.-]+/){0,2}[\w.-]+$")
-ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:policy/[\w+=,.@/-]+$")
-EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+KEY_PREFIX = re.compile(r"(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9!_.*'()/-]{1,512}/", re.ASCII)
+STACK_NAME = re.compile(r"([\w.-]+/){0,2}[\w.-]+", re.ASCII)
+# A customer managed policy (12-digit account) or an AWS managed one (account "aws").
+ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+", re.ASCII)
+EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+NUMBER = re.compile(r"[0-9]{1,9}", re.ASCII)
 # Lambda writes CloudWatch Logs retention only in these steps.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
@@ -101,7 +111,7 @@ class _Reader:
             if required:
                 self.problems.append(f"{_qualified(key)}: required, {expected}")
             return default
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             self._fail(key, expected, value)
             return default
         return value
@@ -110,8 +120,8 @@ class _Reader:
         value = self.raw.get(key)
         if value is None:
             return default
-        if value.lower() in ("true", "false"):
-            return value.lower() == "true"
+        if value in ("true", "True", "false", "False"):  # exactly what Pulumi's Config.get_bool accepts
+            return value in ("true", "True")
         self._fail(key, "true or false", value)
         return default
 
@@ -119,11 +129,10 @@ class _Reader:
         value = self.raw.get(key)
         if value is None:
             return default
-        try:
-            number = int(value)
-        except ValueError:
+        if not NUMBER.fullmatch(value):
             self._fail(key, expected, value)
             return default
+        number = int(value)
         if not valid(number):
             self._fail(key, expected, number)
             return default
@@ -137,7 +146,7 @@ class _Reader:
         if not isinstance(parsed, list) or not all(isinstance(n, str) for n in parsed):
             self._fail(key, f"a list of {expected}", value)
             return ()
-        bad = [n for n in parsed if not pattern.match(n)]
+        bad = [n for n in parsed if not pattern.fullmatch(n)]
         if bad:
             self._fail(key, f"a list of {expected}", bad)
             return ()
@@ -152,6 +161,7 @@ class _Reader:
         parsed = _json(value)
         if not isinstance(parsed, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 128 and len(v) <= 256
+            and not k.lower().startswith("aws:")  # AWS reserves the aws: prefix for its own tags
             for k, v in parsed.items()
         ):
             self._fail("tags", "a map of tag names to string values", value)
@@ -170,7 +180,7 @@ def _qualified(key: str) -> str:
 def _json(value: str) -> Any:
     try:
         return json.loads(value)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         return value
 
 
@@ -178,7 +188,7 @@ def _region(reader: _Reader, region: str | None) -> str:
     if not region:
         reader.problems.append("aws:region: required, an AWS region such as eu-west-1")
         return ""
-    if not REGION.match(region):
+    if not REGION.fullmatch(region):
         reader.problems.append(f"aws:region: expected an AWS region such as eu-west-1, got {region!r}")
     return region
 
