@@ -26,10 +26,14 @@ Event: a JSON object with only these optional string fields (anything else is re
 Responses (``body`` is a JSON string):
 
 - 200 ``{"bucket", "key" (including the prefix), "etag" (as S3 returns it), "versionId" (or null)}``
+  (``versionId`` is null too when S3's answer to the write was lost and the write was found by
+  listing: see ``RoleWriter.put``).
 - 400 ``{"error": "InvalidEvent", "message"}``: the message names the field; nothing is written
   and the role is not assumed.
 - 403 ``{"error": "AccessDenied", "message"}``: names the role ARN (AssumeRole) or the bucket and
   key (PutObject).
+- 409 ``{"error": "ObjectAlreadyExists", "message"}``: the key already holds an object this
+  invocation did not write; keys are write-once, nothing was written.
 - 502 ``{"error": <AWS error code or botocore exception name>, "message"}``: any other AWS failure.
 
 A missing or invalid configuration variable raises ``ConfigurationError`` (naming the variable), so
@@ -39,6 +43,8 @@ any response ever contains credentials.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -57,7 +63,12 @@ from botocore.credentials import (
     Credentials,
     DeferredRefreshableCredentials,
 )
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 # --------------------------------------------------------------------------------------------
 # Constants
@@ -72,11 +83,19 @@ EVENT_FIELDS = ("body", "content_type", "key")
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 JSON_CONTENT_TYPE = "application/json"
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
+# What S3 and STS answer for a request signed with a session token that has expired.
+EXPIRED_TOKEN_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
+# 503 from S3 is SlowDown: the request was refused, so it stored nothing.
+_REFUSED_STATUS = 503
 
 CLIENT_CONFIG = BotocoreConfig(
     connect_timeout=2,
     read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 3},
+    # botocore's standard mode retries throttling, 5xx and connection errors with jittered
+    # exponential back-off. Its "max_attempts" counts *retries* (3 meant 4 attempts);
+    # "total_max_attempts" counts attempts: 3, AWS's standard default, keeps a failing call to
+    # about 3 s of back-off at most (throttling; 0.15 s otherwise).
+    retries={"mode": "standard", "total_max_attempts": 3},
 )
 
 _ROLE_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
@@ -124,6 +143,14 @@ class AssumeRoleFailed(AwsCallFailed):
 
 class PutObjectFailed(AwsCallFailed):
     """S3 did not store the object."""
+
+
+class ObjectAlreadyExists(WriterError):
+    """The key holds an object this invocation did not write; nothing was written."""
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code") or "")
 
 
 def _describe_sdk_error(exc: BotoCoreError | ClientError) -> tuple[str, bool]:
@@ -361,11 +388,31 @@ class _FixedCredentialProvider(CredentialProvider):
         return self._credentials
 
 
+class _RoleCredentials(DeferredRefreshableCredentials):
+    """botocore's deferred refreshable credentials, and a way to drop them when S3 says expired."""
+
+    def expire(self) -> None:
+        """Forget the current credentials, as if none had been fetched yet: the next request signed
+        with them takes botocore's first-use path, a mandatory refresh, i.e. a new AssumeRole."""
+        with self._refresh_lock:
+            self._frozen_credentials = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where the object is, and how the write got there."""
+
+    location: dict[str, Any]
+    credentials_refreshed: bool = False  # S3 said ExpiredToken; the role was assumed again
+    lost_response_recovered: bool = False  # a retried PUT found the write whose answer was lost
+
+
 class RoleWriter:
     """An S3 client in the target region signed with refreshable credentials of the target role.
 
     Built once per container. ``sts_client`` (default: one built from the execution role's own
     credentials) and ``clock`` (for botocore's expiry checks) exist so tests can inject them.
+    Serves one invocation at a time, as a Lambda execution environment does.
     """
 
     def __init__(
@@ -384,7 +431,7 @@ class RoleWriter:
         extra = {"time_fetcher": clock} if clock is not None else {}
         # Deferred: no AssumeRole until the first request is signed; then botocore refreshes
         # (advisory 15 min, mandatory 10 min before expiry) by calling _assume_role again.
-        self.credentials = DeferredRefreshableCredentials(
+        self.credentials = _RoleCredentials(
             refresh_using=self._assume_role, method="assume-role", **extra
         )
         session = botocore.session.Session()
@@ -392,6 +439,8 @@ class RoleWriter:
             "credential_provider", CredentialResolver([_FixedCredentialProvider(self.credentials)])
         )
         self.s3 = session.create_client("s3", region_name=config.region, config=CLIENT_CONFIG)
+        self.s3.meta.events.register("needs-retry.s3.PutObject", self._note_attempt)
+        self._unanswered_puts = 0
 
     def _assume_role(self) -> dict[str, str]:
         params: dict[str, Any] = {
@@ -418,25 +467,112 @@ class RoleWriter:
             else str(expiration),
         }
 
-    def put(self, request: PutRequest) -> dict[str, Any]:
-        """Write the object; return its location. Raises AssumeRoleFailed or PutObjectFailed."""
+    def _note_attempt(
+        self, response: Any = None, caught_exception: Exception | None = None, **_: Any
+    ) -> None:
+        """botocore's needs-retry hook, called after every PutObject attempt: count the attempts
+        S3 may have carried out without us hearing so (no HTTP answer after the connection was
+        made, or a 5xx other than SlowDown). Returns None: the retry decision stays botocore's."""
+        if caught_exception is not None:
+            if not isinstance(caught_exception, (EndpointConnectionError, ConnectTimeoutError)):
+                self._unanswered_puts += 1  # sent, perhaps stored, answer lost
+        elif response is not None and response[0].status_code >= 500:
+            self._unanswered_puts += response[0].status_code != _REFUSED_STATUS
+
+    def put(self, request: PutRequest) -> Written:
+        """Write the object exactly once, or raise AssumeRoleFailed, PutObjectFailed or
+        ObjectAlreadyExists.
+
+        Exactly once, although botocore retries: the PUT is conditional (``If-None-Match: *``), so
+        no attempt can replace an object or add a version, and it carries ``Content-MD5``, so S3
+        stores our exact bytes or nothing (a corrupted or cut-short body fails with BadDigest or
+        IncompleteBody). A 412 PreconditionFailed then means the key already holds an object.
+        It is this invocation's own write only if an earlier attempt may have been stored with
+        its answer lost (``_note_attempt``), and then the stored ETag, which for a single-part
+        PUT to an SSE-S3 bucket is the MD5 of the body, must be our MD5 too; S3 guaranteed that
+        match when it accepted our Content-MD5. The check lists the exact key with the role's
+        prefix-scoped s3:ListBucket: no s3:GetObject needed, the role stays write-only. A 412
+        otherwise (a caller-chosen key that exists) is a 409: keys are write-once. The one case
+        this cannot tell apart, an identical object already there before an attempt whose
+        answer was lost, leaves the bucket exactly as a successful write would.
+        """
+        self._unanswered_puts = 0
+        md5 = hashlib.md5(request.body)  # noqa: S324 - S3's integrity check and ETag, not security
+        params = {
+            "Bucket": self.config.bucket,
+            "Key": request.key,
+            "Body": request.body,
+            "ContentType": request.content_type,
+            "ContentMD5": base64.b64encode(md5.digest()).decode(),
+            "IfNoneMatch": "*",
+        }
+        refreshed = False
         try:
-            response = self.s3.put_object(
-                Bucket=self.config.bucket,
-                Key=request.key,
-                Body=request.body,
-                ContentType=request.content_type,
-            )
-        except (BotoCoreError, ClientError) as exc:
-            code, denied = _describe_sdk_error(exc)
-            raise PutObjectFailed(
-                f"could not write s3://{self.config.bucket}/{request.key} ({code})", code, denied
-            ) from exc
+            try:
+                response = self.s3.put_object(**params)
+            except ClientError as exc:
+                if _error_code(exc) not in EXPIRED_TOKEN_CODES:
+                    raise
+                # The session expired before botocore expected it to (revoked, or the clock
+                # is off): botocore refreshes on its own clock only, and standard retries do
+                # not retry ExpiredToken (nor would a retry help: it re-signs with the same
+                # session). So assume the role again and send the PUT once more, once.
+                self.credentials.expire()
+                refreshed = True
+                response = self.s3.put_object(**params)
+        except ClientError as exc:
+            if _error_code(exc) == "PreconditionFailed":
+                return self._own_write_or_conflict(request, md5.hexdigest(), refreshed)
+            raise self._put_failed(request, exc) from exc
+        except BotoCoreError as exc:
+            raise self._put_failed(request, exc) from exc
+        location = self._location(request, response.get("ETag"), response.get("VersionId"))
+        return Written(location, credentials_refreshed=refreshed)
+
+    def _own_write_or_conflict(
+        self, request: PutRequest, md5_hex: str, refreshed: bool
+    ) -> Written:
+        where = f"s3://{self.config.bucket}/{request.key}"
+        if self._unanswered_puts:
+            try:
+                listed = self.s3.list_objects_v2(
+                    Bucket=self.config.bucket, Prefix=request.key, MaxKeys=1
+                ).get("Contents", [])
+            except (BotoCoreError, ClientError) as exc:
+                code, denied = _describe_sdk_error(exc)
+                raise PutObjectFailed(
+                    f"{where} exists after a write whose answer was lost, and listing it to check "
+                    f"whether it is this write failed ({code})", code, denied,
+                ) from exc
+            # The key itself sorts first among the keys it prefixes.
+            found = listed[0] if listed and listed[0]["Key"] == request.key else None
+            if found is not None and found["ETag"].strip('"') == md5_hex:
+                # Its version id was in the lost answer; reading it back would need more rights.
+                return Written(
+                    self._location(request, found["ETag"], None),
+                    credentials_refreshed=refreshed,
+                    lost_response_recovered=True,
+                )
+        raise ObjectAlreadyExists(
+            f"{where} already exists and was not written by this invocation; nothing was written "
+            f"(keys are write-once: choose another key, or omit it for a fresh one)"
+        )
+
+    def _put_failed(self, request: PutRequest, exc: BotoCoreError | ClientError) -> PutObjectFailed:
+        code, denied = _describe_sdk_error(exc)
+        message = f"could not write s3://{self.config.bucket}/{request.key} ({code})"
+        if self._unanswered_puts:
+            message += "; an attempt's answer was lost, so S3 may have stored the object"
+        return PutObjectFailed(message, code, denied)
+
+    def _location(
+        self, request: PutRequest, etag: str | None, version_id: str | None
+    ) -> dict[str, Any]:
         return {
             "bucket": self.config.bucket,
             "key": request.key,
-            "etag": response.get("ETag"),
-            "versionId": response.get("VersionId"),
+            "etag": etag,
+            "versionId": version_id,
         }
 
 
@@ -486,6 +622,8 @@ def _error_response(exc: WriterError, config: Config | None) -> tuple[int, dict[
         }
     if isinstance(exc, PutObjectFailed) and exc.access_denied:
         return 403, {"error": "AccessDenied", "message": f"access denied: {exc}"}
+    if isinstance(exc, ObjectAlreadyExists):
+        return 409, {"error": "ObjectAlreadyExists", "message": str(exc)}
     if isinstance(exc, AwsCallFailed):
         return 502, {"error": exc.code, "message": str(exc)}
     return 500, {"error": type(exc).__name__, "message": str(exc)}
@@ -509,7 +647,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         log["bucket"] = config.bucket
         request = parse_event(event, config, request_id=log["request_id"])
         log["key"] = request.key
-        status, body = 200, _get_writer().put(request)
+        written = _get_writer().put(request)
+        status, body = 200, written.location
+        log["credentials_refreshed"] = written.credentials_refreshed
+        log["lost_response_recovered"] = written.lost_response_recovered
     except ConfigurationError as exc:
         # Misconfiguration is the operator's problem, not the caller's: fail the invocation.
         log["error"], log["message"] = "ConfigurationError", str(exc)

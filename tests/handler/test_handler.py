@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
 import logging
 import os
@@ -15,8 +18,11 @@ from typing import Any
 
 import botocore.session
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+from botocore.retries.standard import ExponentialBackoff
 from botocore.stub import Stubber
+from moto.core.models import botocore_stubber
 
 from lambda_handler import handler
 
@@ -357,6 +363,240 @@ def test_other_errors_give_502(
     assert (line["status"], line["error"]) == (502, code)
 
 
+# --- exactly one object: conditional writes, lost answers, expired sessions ---------------------
+
+
+class _RawBody(io.BytesIO):
+    def stream(self, **_: Any) -> Any:
+        yield self.getvalue()
+
+
+def s3_answer(status: int, code: str, message: str) -> Callable[[Any], AWSResponse]:
+    """A scripted attempt: S3 answers with this error document."""
+    document = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+        f"<Message>{message}</Message><RequestId>test</RequestId></Error>"
+    ).encode()
+
+    def answer(request: Any) -> AWSResponse:
+        headers = {"Content-Type": "application/xml"}
+        return AWSResponse(request.url, status, headers, _RawBody(document))
+
+    return answer
+
+
+SLOW_DOWN = s3_answer(503, "SlowDown", "Please reduce your request rate.")
+EXPIRED_TOKEN = s3_answer(400, "ExpiredToken", "The provided token has expired.")
+
+
+def stored_then_lost(request: Any) -> None:
+    """A scripted attempt: moto stores the object, then the connection drops before the answer."""
+    botocore_stubber.process_request(request)
+    raise ConnectionClosedError(endpoint_url=request.url)
+
+
+def never_connected(request: Any) -> None:
+    raise EndpointConnectionError(endpoint_url=request.url)
+
+
+class PutScript:
+    """Answers the writer's PutObject attempts from a script, in order; moto answers the rest.
+
+    A before-send handler, so it sees every signed attempt botocore sends (retries included)
+    and can stand in for S3 or for the network, without stubbing botocore. moto's own handler
+    (on "before-send", between our first and last) would carry the request out as well: it is
+    switched off for a scripted answer and on again by our last handler.
+    """
+
+    def __init__(self, writer: handler.RoleWriter, *attempts: Callable[[Any], Any]) -> None:
+        self.attempts = list(attempts)
+        self.headers: list[dict[str, Any]] = []
+        writer.s3.meta.events.register_first("before-send", self)
+        writer.s3.meta.events.register_last("before-send", self._moto_on)
+
+    def __call__(self, request: Any, event_name: str, **_: Any) -> Any:
+        if event_name != "before-send.s3.PutObject":
+            return None
+        self.headers.append(dict(request.headers))
+        if not self.attempts:
+            return None
+        answer = self.attempts.pop(0)(request)  # raising ends the attempt here, moto unasked
+        if answer is not None:
+            botocore_stubber.enabled = False  # our answer stands; moto must not carry it out too
+        return answer
+
+    def _moto_on(self, **_: Any) -> None:
+        botocore_stubber.enabled = True
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's standard retries without their (jittered, up to seconds) sleeps."""
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+
+
+def versions_of(accounts: Accounts, key: str) -> list[dict[str, Any]]:
+    return [v for v in accounts.objects() if v["Key"] == key]
+
+
+def test_put_is_conditional_and_carries_the_body_md5(
+    lambda_env: Accounts, install_writer: Install, context: LambdaContext
+) -> None:
+    script = PutScript(install_writer())
+
+    status, body = invoke({"key": "md5.txt", "body": "exactly these bytes"}, context)
+
+    assert status == 200
+    [sent] = script.headers
+    headers = {name: v.decode() if isinstance(v, bytes) else v for name, v in sent.items()}
+    digest = hashlib.md5(b"exactly these bytes").digest()  # noqa: S324
+    assert headers["If-None-Match"] == "*"
+    assert headers["Content-MD5"] == base64.b64encode(digest).decode()
+    assert body["etag"] == f'"{digest.hex()}"'
+
+
+def test_an_existing_caller_key_is_a_409_and_is_left_alone(
+    lambda_env: Accounts, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert invoke({"key": "taken.txt", "body": "first"}, context)[0] == 200
+
+    status, body = invoke({"key": "taken.txt", "body": "second"}, context)
+
+    assert (status, body["error"]) == (409, "ObjectAlreadyExists")
+    assert f"s3://{BUCKET}/{KEY_PREFIX}taken.txt already exists" in body["message"]
+    assert "nothing was written" in body["message"]
+    [version] = versions_of(lambda_env, f"{KEY_PREFIX}taken.txt")
+    stored = lambda_env.prod_s3.get_object(Bucket=BUCKET, Key=version["Key"])["Body"].read()
+    assert stored == b"first"
+    assert [(line["status"], line["error"]) for line in log_lines(capsys)] == [
+        (200, None), (409, "ObjectAlreadyExists")
+    ]
+
+
+@pytest.mark.parametrize("event", [{"key": "lost.txt", "body": "once"}, {"body": "once"}],
+                         ids=["caller-key", "generated-key"])
+def test_a_write_whose_answer_was_lost_is_found_not_repeated(
+    lambda_env: Accounts, install_writer: Install, no_backoff: None, context: LambdaContext,
+    capsys: pytest.CaptureFixture[str], event: dict[str, str],
+) -> None:
+    script = PutScript(install_writer(), stored_then_lost)
+
+    status, body = invoke(event, context)
+
+    assert status == 200, body
+    [version] = versions_of(lambda_env, body["key"])
+    assert lambda_env.prod_s3.get_object(Bucket=BUCKET, Key=body["key"])["Body"].read() == b"once"
+    assert body["etag"] == version["ETag"]
+    assert body["versionId"] is None  # it was in the answer that never arrived
+    assert len(script.headers) == 2  # botocore's retry, answered 412 by moto
+    [line] = log_lines(capsys)
+    assert line["lost_response_recovered"] is True and line["status"] == 200
+
+
+def test_a_lost_answer_and_someone_elses_object_at_the_key_is_a_409(
+    lambda_env: Accounts, install_writer: Install, no_backoff: None, context: LambdaContext
+) -> None:
+    key = f"{KEY_PREFIX}raced.txt"
+
+    def another_writer_wins(request: Any) -> None:
+        lambda_env.prod_s3.put_object(Bucket=BUCKET, Key=key, Body=b"theirs")
+        raise ConnectionClosedError(endpoint_url=request.url)
+
+    PutScript(install_writer(), another_writer_wins)
+
+    status, body = invoke({"key": "raced.txt", "body": "ours"}, context)
+
+    assert (status, body["error"]) == (409, "ObjectAlreadyExists")
+    [version] = versions_of(lambda_env, key)
+    assert lambda_env.prod_s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"theirs"
+
+
+@pytest.mark.parametrize("first_attempt", [SLOW_DOWN, never_connected],
+                         ids=["slow-down", "never-connected"])
+def test_an_identical_object_already_there_is_still_a_409_after_a_refused_attempt(
+    lambda_env: Accounts, install_writer: Install, no_backoff: None, context: LambdaContext,
+    first_attempt: Callable[[Any], Any],
+) -> None:
+    """A 412 on a retry proves nothing by itself: here no attempt could have stored anything."""
+    key = f"{KEY_PREFIX}same.txt"
+    lambda_env.prod_s3.put_object(Bucket=BUCKET, Key=key, Body=b"same")
+    script = PutScript(install_writer(), first_attempt)
+
+    status, body = invoke({"key": "same.txt", "body": "same"}, context)
+
+    assert (status, body["error"]) == (409, "ObjectAlreadyExists")
+    assert len(versions_of(lambda_env, key)) == 1
+    assert len(script.headers) == 2
+
+
+def test_answers_lost_on_every_attempt_give_a_502_that_says_the_object_may_be_there(
+    lambda_env: Accounts, install_writer: Install, no_backoff: None, context: LambdaContext
+) -> None:
+    PutScript(install_writer(), stored_then_lost, stored_then_lost, stored_then_lost)
+
+    status, body = invoke({"key": "unknown.txt", "body": "x"}, context)
+
+    assert (status, body["error"]) == (502, "ConnectionClosedError")
+    assert "may have stored the object" in body["message"]
+    assert len(versions_of(lambda_env, f"{KEY_PREFIX}unknown.txt")) == 1  # and no more
+
+
+def test_s3_slow_down_is_retried_by_botocore_and_writes_one_version(
+    lambda_env: Accounts, install_writer: Install, no_backoff: None, context: LambdaContext
+) -> None:
+    script = PutScript(install_writer(), SLOW_DOWN, SLOW_DOWN)
+
+    status, body = invoke({"key": "slow.txt", "body": "x"}, context)
+
+    assert status == 200
+    assert body["versionId"] is not None
+    assert len(versions_of(lambda_env, body["key"])) == 1
+    assert len(script.headers) == 3
+
+
+def test_s3_slow_down_beyond_the_retry_budget_is_a_502_and_writes_nothing(
+    lambda_env: Accounts, install_writer: Install, no_backoff: None, context: LambdaContext
+) -> None:
+    script = PutScript(install_writer(), SLOW_DOWN, SLOW_DOWN, SLOW_DOWN)
+
+    status, body = invoke({"key": "slower.txt", "body": "x"}, context)
+
+    assert (status, body["error"]) == (502, "SlowDown")
+    assert lambda_env.objects() == []
+    assert len(script.headers) == 3  # total_max_attempts
+
+
+def test_expired_token_assumes_the_role_again_once_and_writes(
+    lambda_env: Accounts, install_writer: Install, sts_calls: StsCalls, context: LambdaContext,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    writer = install_writer()
+    keys = signing_keys(writer)
+    assert invoke({"key": "warm.txt", "body": "x"}, context)[0] == 200  # credentials cached
+    PutScript(writer, EXPIRED_TOKEN)
+
+    status, body = invoke({"key": "after-expiry.txt", "body": "x"}, context)
+
+    assert status == 200
+    assert len(sts_calls.params) == 2
+    first, second = (credentials["AccessKeyId"] for credentials in sts_calls.credentials)
+    assert keys == [first, first, second]  # warm, expired, then the new session's
+    assert len(versions_of(lambda_env, body["key"])) == 1
+    assert log_lines(capsys)[-1]["credentials_refreshed"] is True
+
+
+def test_expired_token_twice_is_a_502_after_one_refresh(
+    lambda_env: Accounts, install_writer: Install, sts_calls: StsCalls, context: LambdaContext
+) -> None:
+    PutScript(install_writer(), EXPIRED_TOKEN, EXPIRED_TOKEN, EXPIRED_TOKEN)
+
+    status, body = invoke({"key": "still-expired.txt", "body": "x"}, context)
+
+    assert (status, body["error"]) == (502, "ExpiredToken")
+    assert len(sts_calls.params) == 2
+    assert lambda_env.objects() == []
+
+
 # --- credentials -------------------------------------------------------------------------------
 
 
@@ -556,7 +796,7 @@ def test_clients_use_standard_retries_and_timeouts(lambda_env: Accounts) -> None
     writer = handler._get_writer()
 
     for client in (writer.s3, writer.sts):
-        assert client.meta.config.retries["mode"] == "standard"
+        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
         assert client.meta.config.connect_timeout <= 5
         assert client.meta.config.read_timeout <= 10
 
