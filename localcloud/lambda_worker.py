@@ -130,6 +130,15 @@ def _invoke(handler: Any, request: dict[str, Any], request_filter: _RequestIdFil
     return answer
 
 
+class _LineFormatter(logging.Formatter):
+    """Lambda's format ends in a newline, but a record with a traceback ends with the traceback: end it too, so
+    the next line (such as the handler's JSON log line) starts on a line of its own."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text if text.endswith("\n") else text + "\n"
+
+
 def main() -> None:
     # The protocol keeps the original stdin/stdout; the function gets /dev/null and stderr in their place.
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
@@ -144,7 +153,7 @@ def main() -> None:
     request_filter = _RequestIdFilter()
     log_handler = logging.StreamHandler(sys.stderr)
     log_handler.terminator = ""
-    log_handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%dT%H:%M:%S"))
+    log_handler.setFormatter(_LineFormatter(LOG_FORMAT, "%Y-%m-%dT%H:%M:%S"))
     log_handler.formatter.converter = time.gmtime  # type: ignore[union-attr]
     log_handler.addFilter(request_filter)
     logging.getLogger().addHandler(log_handler)

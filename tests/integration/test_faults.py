@@ -42,9 +42,7 @@ def run(workspace: Workspace, dev_lambda: Any) -> Any:
         result = json.loads(response["Payload"].read())
         assert "FunctionError" not in response, result
         tail = base64.b64decode(response["LogResult"]).decode()
-        # Found within a line: a warning botocore logs with a traceback (a failed AssumeRole) does not end
-        # in a newline in localcloud's worker log, so the handler's line can follow it on the same line.
-        [line] = [json.loads(text[text.index('{"function"'):]) for text in tail.splitlines() if '{"function"' in text]
+        [line] = [json.loads(text) for text in tail.splitlines() if text.startswith('{"function"')]
         return result["statusCode"], json.loads(result["body"]), line
 
     return run_lambda
