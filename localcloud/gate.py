@@ -15,6 +15,7 @@ it continue (returns None) or answers it (returns a WSGI app: an error, a respon
     session_token_limits  GetSessionToken credentials cannot call IAM without MFA, nor most of STS
     authorize             localcloud.iam.evaluate for every check; a denial never reaches moto
     validate_assume_role  DurationSeconds against MaxSessionDuration and the role-chaining limit
+    check_content_md5     S3 refuses a body that does not match its Content-MD5 (BadDigest)
     dispatch              forward to moto in the caller's account, or answer (Lambda Invoke, GetCallerIdentity of
                           GetSessionToken credentials, DeleteObjects with denied keys)
 
@@ -27,6 +28,9 @@ Every authorization decision is logged at DEBUG on the "localcloud.gate" logger 
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import io
 import json
 import logging
@@ -299,6 +303,19 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _aws_chunked_payload(body: bytes) -> bytes:
+    """The data of an aws-chunked body ("<hex size>[;chunk-signature=...]\\r\\n<data>\\r\\n"..., trailers last)."""
+    payload, rest = [], body
+    while rest:
+        header, _, rest = rest.partition(b"\r\n")
+        size = int(header.split(b";", 1)[0] or b"0", 16)
+        if size == 0:
+            break
+        payload.append(rest[:size])
+        rest = rest[size + 2:]
+    return b"".join(payload)
+
+
 class Gate:
     """WSGI middleware: ``Gate(moto_app, invoker=..., registry=..., directory=..., clock=...)``."""
 
@@ -333,6 +350,7 @@ class Gate:
             Gate.session_token_limits,
             Gate.authorize,
             Gate.validate_assume_role,
+            Gate.check_content_md5,
             Gate.dispatch,
         ]
 
@@ -725,6 +743,24 @@ class Gate:
         role = self.directory.role(ex.plan.checks[0].resource)
         if role is not None and duration > role.max_session_duration:
             return self._validation_error(ex, MAX_SESSION_MESSAGE)
+        return None
+
+    def check_content_md5(self, ex: Exchange) -> WSGIApp | None:
+        """S3 refuses a body whose Content-MD5 does not match, so a damaged upload is never stored (moto does not
+        check it)."""
+        declared = ex.environ.get("HTTP_CONTENT_MD5")
+        if ex.plan is None or ex.plan.service != "s3" or not declared:
+            return None
+        try:
+            expected = base64.b64decode(declared, validate=True)
+        except (binascii.Error, ValueError):
+            expected = b""
+        if len(expected) != 16:
+            return self._error(ex, 400, "InvalidDigest", "The Content-MD5 you specified was not valid.")
+        payload = _aws_chunked_payload(ex.body) if "aws-chunked" in ex.environ.get("HTTP_CONTENT_ENCODING", "") \
+            else ex.body
+        if hashlib.md5(payload).digest() != expected:  # noqa: S324 - S3's integrity check, not security
+            return self._error(ex, 400, "BadDigest", "The Content-MD5 you specified did not match what we received.")
         return None
 
     def dispatch(self, ex: Exchange) -> WSGIApp:

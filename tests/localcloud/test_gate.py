@@ -622,3 +622,19 @@ def test_a_plain_sdk_client_configured_from_env_uses_path_style(
 
     assert sent == [f"{cloud.endpoint}/{bucket}/from-env.txt"]
     assert object_exists(cloud, "dev", bucket, "from-env.txt")
+
+
+def test_body_not_matching_its_content_md5_is_refused_and_not_stored(cloud: LocalCloud, build: Builder) -> None:
+    import base64
+    import hashlib
+
+    bucket = build.bucket("prod")
+    s3 = cloud.client("s3", "prod")
+    wrong = base64.b64encode(hashlib.md5(b"another body").digest()).decode()
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="damaged.txt", Body=b"the body", ContentMD5=wrong)
+    assert caught.value.response["Error"]["Code"] == "BadDigest"
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    right = base64.b64encode(hashlib.md5(b"the body").digest()).decode()
+    s3.put_object(Bucket=bucket, Key="intact.txt", Body=b"the body", ContentMD5=right)
+    assert s3.get_object(Bucket=bucket, Key="intact.txt")["Body"].read() == b"the body"
