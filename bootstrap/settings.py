@@ -7,35 +7,40 @@ thin Pulumi-facing wrapper. Stacks are named after the account they bootstrap: p
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 
-from components.settings import ACCOUNT_ID, BUCKET_NAME, FUNCTION_NAME, IAM_NAME, KEY_PREFIX, REGION
+from components.settings import (
+    ACCOUNT_ID,
+    BUCKET_NAME,
+    FUNCTION_NAME,
+    IAM_NAME,
+    KEY_PREFIX,
+    REGION,
+    ConfigError,
+    ConfigReader,
+    parse_json,
+    raw_config,
+)
 
 PROJECT = "cross-account-s3-bootstrap"
 
-GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-NAME_PREFIX = re.compile(r"^[\w+=,.@-]{1,40}$")
+GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$", re.ASCII)
+NAME_PREFIX = re.compile(r"^[\w+=,.@-]{1,40}$", re.ASCII)
 # A non-root IAM path, so that the deploy roles' Deny on it never covers the project's roles (which live at /).
-CI_ROLE_PATH = re.compile(r"^/([\w+=,.@-]+/)+$")
-ENVIRONMENT = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
-OIDC_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider/token\.actions\.githubusercontent\.com$")
-KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+$")
-BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{0,61}\*?$")
+CI_ROLE_PATH = re.compile(r"^/([\w+=,.@-]+/)+$", re.ASCII)
+ENVIRONMENT = re.compile(r"^[A-Za-z0-9._-]{1,255}$", re.ASCII)
+OIDC_PROVIDER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider/token\.actions\.githubusercontent\.com$", re.ASCII)
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+$", re.ASCII)
+BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{0,61}\*?$", re.ASCII)
 
 
-class BootstrapConfigError(pulumi.RunError):
-    """The stack's configuration is invalid. A RunError, so `pulumi preview` prints it without a traceback."""
-
-    def __init__(self, stack: str, problems: list[str]):
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"Invalid configuration for stack '{stack}':\n{lines}")
+class BootstrapConfigError(ConfigError):
+    """A bootstrap stack's configuration is invalid (reported like the main project's)."""
 
 
 @dataclass(frozen=True)
@@ -81,87 +86,24 @@ DEV_KEYS = COMMON_KEYS + ("functionName", "executionRoleName", "userNames")
 CI_PURPOSES = ("preview", "deploy", "integration")
 
 
-class _Reader:
-    """Collects every problem instead of stopping at the first."""
-
-    def __init__(self, raw: Mapping[str, str | None]):
-        self.raw = {k: v for k, v in raw.items() if v is not None}
-        self.problems: list[str] = []
-
-    def fail(self, key: str, expected: str, got: Any) -> None:
-        self.problems.append(f"{_qualified(key)}: expected {expected}, got {got!r}")
-
-    def text(self, key: str, pattern: re.Pattern[str], expected: str, default: str | None = None,
-             required: bool = False) -> str | None:
-        value = self.raw.get(key)
-        if value is None or value == "":
-            if required:
-                self.problems.append(f"{_qualified(key)}: required, {expected}")
-            return default
-        if not pattern.match(value):
-            self.fail(key, expected, value)
-            return default
-        return value
-
-    def names(self, key: str, pattern: re.Pattern[str], expected: str) -> tuple[str, ...]:
-        value = self.raw.get(key)
-        if value is None:
-            return ()
-        parsed = _json(value)
-        if not isinstance(parsed, list) or not all(isinstance(n, str) and pattern.match(n) for n in parsed):
-            self.fail(key, f"a list of {expected}", value)
-            return ()
-        if len(set(parsed)) != len(parsed):
-            self.fail(key, "a list without duplicates", parsed)
-        return tuple(parsed)
-
-    def tags(self) -> dict[str, str]:
-        value = self.raw.get("tags")
-        if value is None:
-            return {}
-        parsed = _json(value)
-        if not isinstance(parsed, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 128 and len(v) <= 256
-            for k, v in parsed.items()
-        ):
-            self.fail("tags", "a map of tag names to string values", value)
-            return {}
-        return parsed
-
-    def unknown(self, known: tuple[str, ...]) -> None:
-        for key in sorted(set(self.raw) - set(known)):
-            self.problems.append(f"{_qualified(key)}: unknown key; this stack understands {', '.join(known)}")
-
-
-def _qualified(key: str) -> str:
-    return key if ":" in key else f"{PROJECT}:{key}"
-
-
-def _json(value: str) -> Any:
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError:
-        return value
-
-
-def _account(r: _Reader, allowed_account_ids: str | None) -> str:
+def _account(r: ConfigReader, allowed_account_ids: str | None) -> str:
     expected = 'exactly one 12-digit account ID, e.g. ["111111111111"]: the account this stack bootstraps'
-    parsed = _json(allowed_account_ids) if allowed_account_ids else None
+    parsed = parse_json(allowed_account_ids) if allowed_account_ids else None
     if parsed is None:
         r.problems.append(f"aws:allowedAccountIds: required, {expected}")
         return ""
     if not (isinstance(parsed, list) and len(parsed) == 1 and isinstance(parsed[0], str)
-            and ACCOUNT_ID.match(parsed[0])):
+            and ACCOUNT_ID.fullmatch(parsed[0])):
         r.fail("aws:allowedAccountIds", expected, allowed_account_ids)
         return ""
     return parsed[0]
 
 
-def _common(r: _Reader, stack: str, region: str | None, allowed_account_ids: str | None) -> CiSettings:
+def _common(r: ConfigReader, stack: str, region: str | None, allowed_account_ids: str | None) -> CiSettings:
     account_id = _account(r, allowed_account_ids)
     if not region:
         r.problems.append("aws:region: required, an AWS region such as eu-west-1")
-    elif not REGION.match(region):
+    elif not REGION.fullmatch(region):
         r.fail("aws:region", "an AWS region such as eu-west-1", region)
     environment = "a GitHub environment name (1-255 of [A-Za-z0-9._-])"
     ci = CiSettings(
@@ -185,11 +127,11 @@ def _common(r: _Reader, stack: str, region: str | None, allowed_account_ids: str
         tags=r.tags(),
     )
     if ci.existing_oidc_provider_arn and account_id:
-        provider_account = OIDC_PROVIDER_ARN.match(ci.existing_oidc_provider_arn).group(1)  # type: ignore[union-attr]
+        provider_account = OIDC_PROVIDER_ARN.fullmatch(ci.existing_oidc_provider_arn).group(1)  # type: ignore[union-attr]
         if provider_account != account_id:
             r.fail("existingOidcProviderArn", f"a provider in account {account_id}", ci.existing_oidc_provider_arn)
     if ci.state_kms_key_arn and not ci.state_bucket:
-        r.problems.append(f"{_qualified('stateKmsKeyArn')}: only with {_qualified('stateBucket')} "
+        r.problems.append(f"{r.qualified('stateKmsKeyArn')}: only with {r.qualified('stateBucket')} "
                           "(the key encrypts a self-managed backend's secrets)")
     # The deploy roles may write IAM roles named <prefix>-*; the CI roles must never be among them.
     if any(ci.ci_role_name(p).startswith(f"{ci.name_prefix}-") for p in CI_PURPOSES):
@@ -200,14 +142,14 @@ def _common(r: _Reader, stack: str, region: str | None, allowed_account_ids: str
 
 def parse_prod(raw: Mapping[str, str | None], region: str | None, allowed_account_ids: str | None,
                stack: str = "prod") -> ProdBootstrap:
-    r = _Reader(raw)
+    r = ConfigReader(raw, PROJECT)
     r.unknown(PROD_KEYS)
     ci = _common(r, stack, region, allowed_account_ids)
     name = r.text("bucketName", BUCKET_NAME, "an S3 bucket name: the prod stack's cross-account-s3:bucketName")
     pattern = r.text("bucketNamePattern", BUCKET_PATTERN,
                      "a bucket name with an optional trailing *, e.g. data-* (the prefix of generated names)")
     if name and pattern:
-        r.problems.append(f"{_qualified('bucketNamePattern')}: set either it or {_qualified('bucketName')}, not both")
+        r.problems.append(f"{r.qualified('bucketNamePattern')}: set either it or {r.qualified('bucketName')}, not both")
     settings = ProdBootstrap(
         ci=ci,
         bucket=name or pattern or "data-*",
@@ -221,7 +163,7 @@ def parse_prod(raw: Mapping[str, str | None], region: str | None, allowed_accoun
 
 def parse_dev(raw: Mapping[str, str | None], region: str | None, allowed_account_ids: str | None,
               stack: str = "dev") -> DevBootstrap:
-    r = _Reader(raw)
+    r = ConfigReader(raw, PROJECT)
     r.unknown(DEV_KEYS)
     ci = _common(r, stack, region, allowed_account_ids)
     settings = DevBootstrap(
@@ -240,25 +182,12 @@ def parse_dev(raw: Mapping[str, str | None], region: str | None, allowed_account
     return settings
 
 
-def _raw(keys: tuple[str, ...]) -> dict[str, str | None]:
-    """Our namespace's raw values, including keys we do not know (so typos are reported)."""
-    from pulumi.runtime import config as runtime_config
-
-    config = pulumi.Config(PROJECT)
-    raw: dict[str, str | None] = {key: config.get(key) for key in keys}
-    prefix = f"{PROJECT}:"
-    for full_key in set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env()):
-        if full_key.startswith(prefix):
-            raw.setdefault(full_key[len(prefix):], config.get(full_key[len(prefix):]))
-    return raw
-
-
 def load() -> ProdBootstrap | DevBootstrap:
     stack = pulumi.get_stack()
     aws = pulumi.Config("aws")
     region, accounts = aws.get("region"), aws.get("allowedAccountIds")
     if stack == "prod":
-        return parse_prod(_raw(PROD_KEYS), region, accounts, stack)
+        return parse_prod(raw_config(PROD_KEYS, PROJECT), region, accounts, stack)
     if stack == "dev":
-        return parse_dev(_raw(DEV_KEYS), region, accounts, stack)
+        return parse_dev(raw_config(DEV_KEYS, PROJECT), region, accounts, stack)
     raise BootstrapConfigError(stack, [f"stack name: expected prod or dev (the account it bootstraps), got {stack!r}"])

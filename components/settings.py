@@ -94,25 +94,31 @@ PROD_KEYS = ("devAccountId", "trustedRoleNames", "trustedUserNames", "roleName",
 DEV_KEYS = ("prodStack", "executionRoleName", "functionName", "groupName", "groupUsers", "lambdaTimeout",
             "lambdaMemory", "logRetentionDays", "maxBodyBytes", "tags")
 
-class _Reader:
-    """Collects problems instead of stopping at the first, so one preview shows everything to fix."""
+class ConfigReader:
+    """Collects problems instead of stopping at the first, so one preview shows everything to fix.
 
-    def __init__(self, raw: Mapping[str, str | None]):
+    Keys are of the namespace `project` unless they name their own (aws:region)."""
+
+    def __init__(self, raw: Mapping[str, str | None], project: str = PROJECT):
         self.raw = {k: v for k, v in raw.items() if v is not None}
+        self.project = project
         self.problems: list[str] = []
 
-    def _fail(self, key: str, expected: str, got: Any) -> None:
-        self.problems.append(f"{_qualified(key)}: expected {expected}, got {got!r}")
+    def qualified(self, key: str) -> str:
+        return key if ":" in key else f"{self.project}:{key}"
+
+    def fail(self, key: str, expected: str, got: Any) -> None:
+        self.problems.append(f"{self.qualified(key)}: expected {expected}, got {got!r}")
 
     def text(self, key: str, pattern: re.Pattern[str] | None, expected: str, default: str | None = None,
              required: bool = False) -> Any:
         value = self.raw.get(key)
         if value is None or value == "":
             if required:
-                self.problems.append(f"{_qualified(key)}: required, {expected}")
+                self.problems.append(f"{self.qualified(key)}: required, {expected}")
             return default
         if pattern is not None and not pattern.fullmatch(value):
-            self._fail(key, expected, value)
+            self.fail(key, expected, value)
             return default
         return value
 
@@ -122,7 +128,7 @@ class _Reader:
             return default
         if value in ("true", "True", "false", "False"):  # exactly what Pulumi's Config.get_bool accepts
             return value in ("true", "True")
-        self._fail(key, "true or false", value)
+        self.fail(key, "true or false", value)
         return default
 
     def number(self, key: str, default: int, valid: Callable[[int], bool], expected: str) -> int:
@@ -130,11 +136,11 @@ class _Reader:
         if value is None:
             return default
         if not NUMBER.fullmatch(value):
-            self._fail(key, expected, value)
+            self.fail(key, expected, value)
             return default
         number = int(value)
         if not valid(number):
-            self._fail(key, expected, number)
+            self.fail(key, expected, number)
             return default
         return number
 
@@ -142,49 +148,46 @@ class _Reader:
         value = self.raw.get(key)
         if value is None:
             return ()
-        parsed = _json(value)
+        parsed = parse_json(value)
         if not isinstance(parsed, list) or not all(isinstance(n, str) for n in parsed):
-            self._fail(key, f"a list of {expected}", value)
+            self.fail(key, f"a list of {expected}", value)
             return ()
         bad = [n for n in parsed if not pattern.fullmatch(n)]
         if bad:
-            self._fail(key, f"a list of {expected}", bad)
+            self.fail(key, f"a list of {expected}", bad)
             return ()
         if len(set(parsed)) != len(parsed):
-            self._fail(key, "a list without duplicates", parsed)
+            self.fail(key, "a list without duplicates", parsed)
         return tuple(parsed)
 
     def tags(self) -> dict[str, str]:
         value = self.raw.get("tags")
         if value is None:
             return {}
-        parsed = _json(value)
+        parsed = parse_json(value)
         if not isinstance(parsed, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 128 and len(v) <= 256
             and not k.lower().startswith("aws:")  # AWS reserves the aws: prefix for its own tags
             for k, v in parsed.items()
         ):
-            self._fail("tags", "a map of tag names to string values", value)
+            self.fail("tags", "a map of tag names to string values", value)
             return {}
         return parsed
 
     def unknown(self, known: tuple[str, ...]) -> None:
         for key in sorted(set(self.raw) - set(known)):
-            self.problems.append(f"{_qualified(key)}: unknown key; this stack understands {', '.join(known)}")
+            self.problems.append(f"{self.qualified(key)}: unknown key; this stack understands {', '.join(known)}")
 
 
-def _qualified(key: str) -> str:
-    return key if ":" in key else f"{PROJECT}:{key}"
-
-
-def _json(value: str) -> Any:
+def parse_json(value: str) -> Any:
+    """A structured config value (Pulumi hands lists and maps over as JSON text), or the text itself."""
     try:
         return json.loads(value)
     except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         return value
 
 
-def _region(reader: _Reader, region: str | None) -> str:
+def _region(reader: ConfigReader, region: str | None) -> str:
     if not region:
         reader.problems.append("aws:region: required, an AWS region such as eu-west-1")
         return ""
@@ -194,7 +197,7 @@ def _region(reader: _Reader, region: str | None) -> str:
 
 
 def parse_prod(raw: Mapping[str, str | None], region: str | None, stack: str = "prod") -> ProdSettings:
-    r = _Reader(raw)
+    r = ConfigReader(raw)
     r.unknown(PROD_KEYS)
     settings = ProdSettings(
         region=_region(r, region),
@@ -230,7 +233,7 @@ def parse_prod(raw: Mapping[str, str | None], region: str | None, stack: str = "
 
 
 def parse_dev(raw: Mapping[str, str | None], region: str | None, stack: str = "dev") -> DevSettings:
-    r = _Reader(raw)
+    r = ConfigReader(raw)
     r.unknown(DEV_KEYS)
     settings = DevSettings(
         region=_region(r, region),
@@ -256,11 +259,11 @@ def parse_dev(raw: Mapping[str, str | None], region: str | None, stack: str = "d
     return settings
 
 
-def _raw(keys: tuple[str, ...]) -> dict[str, str | None]:
-    """Our namespace's raw values, including keys we do not know (so typos are reported)."""
-    config = pulumi.Config(PROJECT)
+def raw_config(keys: tuple[str, ...], project: str = PROJECT) -> dict[str, str | None]:
+    """A namespace's raw values, including keys we do not know (so typos are reported)."""
+    config = pulumi.Config(project)
     raw: dict[str, str | None] = {key: config.get(key) for key in keys}
-    prefix = f"{PROJECT}:"
+    prefix = f"{project}:"
     for full_key in _all_config_keys():
         if full_key.startswith(prefix):
             raw.setdefault(full_key[len(prefix):], config.get(full_key[len(prefix):]))
@@ -279,7 +282,7 @@ def load() -> ProdSettings | DevSettings:
     stack = pulumi.get_stack()
     region = pulumi.Config("aws").get("region")
     if stack == "prod":
-        return parse_prod(_raw(PROD_KEYS), region, stack)
+        return parse_prod(raw_config(PROD_KEYS), region, stack)
     if stack == "dev":
-        return parse_dev(_raw(DEV_KEYS), region, stack)
+        return parse_dev(raw_config(DEV_KEYS), region, stack)
     raise ConfigError(stack, [f"stack name: expected prod or dev (the account the stack deploys to), got {stack!r}"])
