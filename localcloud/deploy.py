@@ -19,7 +19,7 @@ import boto3
 import pulumi
 from botocore.exceptions import ClientError
 
-from localcloud.program import PROJECT_DIR, StackOutput, reveal, run_program, stack_config
+from localcloud.program import PROJECT_DIR, StackOutput, reveal, run_program, stack_account_id, stack_config
 from localcloud.resources import RESOURCE_TYPES, Account, is_missing, normalize
 
 PROVIDER_TYPE = "pulumi:providers:aws"
@@ -59,16 +59,6 @@ class Created:
     @property
     def key(self) -> str:
         return f"{self.type}::{self.name}"
-
-
-def stack_account_id(stack: str, config: Mapping[str, str]) -> str:
-    """The account a stack deploys to: the first of aws:allowedAccountIds, which also guards real deploys."""
-    raw = config.get("aws:allowedAccountIds")
-    ids = json.loads(raw) if raw else []
-    if not ids:
-        raise DeployError(f"Pulumi.{stack}.yaml must set aws:allowedAccountIds: localcloud deploys the stack "
-                          "into the first account listed there")
-    return str(ids[0])
 
 
 def state_paths(state_dir: Path, stack: str) -> tuple[Path, Path]:

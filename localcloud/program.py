@@ -56,6 +56,17 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
     return flat
 
 
+def stack_account_id(stack: str, config: Mapping[str, str]) -> str:
+    """The account a stack deploys to: the first of aws:allowedAccountIds, which also guards real deploys
+    (the provider refuses any other account). localcloud deploys there and synth names resources after it."""
+    raw = config.get("aws:allowedAccountIds")
+    ids = json.loads(raw) if raw else []
+    if not ids:
+        raise ProgramConfigError(f"Pulumi.{stack}.yaml must set aws:allowedAccountIds: localcloud deploys the "
+                                 "stack into the first account listed there")
+    return str(ids[0])
+
+
 def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 

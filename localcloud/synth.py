@@ -64,6 +64,7 @@ from localcloud.program import (  # the SDK's secret marker, as reveal() reads i
     project_name,
     reveal,
     run_program,
+    stack_account_id,
     stack_config,
 )
 
@@ -221,15 +222,6 @@ def _parent(urn: str) -> Parent | None:
 # --- synth ---------------------------------------------------------------------------------------------------
 
 
-def stack_account(stack: str, config: Mapping[str, str]) -> str:
-    raw = config.get("aws:allowedAccountIds")
-    ids = json.loads(raw) if raw else []
-    if not ids:
-        raise ProgramConfigError(f"Pulumi.{stack}.yaml must set aws:allowedAccountIds: synth names the stack's "
-                                 "account after the first account listed there")
-    return str(ids[0])
-
-
 def synth(stack: str, *, project_dir: Path = PROJECT_DIR, config: Mapping[str, str] | None = None) -> dict:
     """The normalized document of everything `stack` declares (see the module docstring).
 
@@ -263,7 +255,7 @@ def _synth(stack: str, project_dir: Path, config: Mapping[str, str] | None, seen
 def _run(stack: str, project_dir: Path, config: Mapping[str, str] | None,
          seen: tuple[str, ...]) -> tuple[RecordingMocks, dict[str, StackOutput]]:
     values = dict(stack_config(stack, project_dir) if config is None else config)
-    mocks = RecordingMocks(stack_account(stack, values), values.get("aws:region") or DEFAULT_REGION)
+    mocks = RecordingMocks(stack_account_id(stack, values), values.get("aws:region") or DEFAULT_REGION)
     for reference, other in _referenced_stacks(stack, values, project_dir):
         if other in seen:
             raise ProgramConfigError(f"stack references form a cycle: {' -> '.join((*seen, stack, other))}")

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localcloud.deploy import DeployError, Target, deploy, stack_account_id
+from localcloud.deploy import DeployError, Target, deploy
 from localcloud.lambda_runtime import LambdaRuntime
 from localcloud.principals import totp
-from localcloud.program import PROJECT_DIR, StackOutput, stack_config
+from localcloud.program import PROJECT_DIR, StackOutput, stack_account_id, stack_config
 from localcloud.server import LocalCloud
 
 STACKS = ("prod", "dev")  # deploy order; destroy in reverse

@@ -5,8 +5,10 @@ Each test undoes the admin change it makes, so the cases do not depend on each o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -140,31 +142,35 @@ def test_session_issued_before_a_revocation_is_denied(workspace, writer_session,
         prod_iam.delete_role_policy(RoleName=role_name, PolicyName="AWSRevokeOlderSessions")
 
 
-def test_lambda_fails_when_the_trust_policy_no_longer_names_it(workspace, dev_lambda, prod_s3, bucket):
+@contextlib.contextmanager
+def prod_redeployed_with(workspace, **overrides: str) -> Iterator[list[str]]:
+    """prod deployed again with changed config (the changes made), then restored; fresh Lambda workers both ways,
+    since warm ones keep the role session they already hold."""
     config = stack_config("prod")
-    workspace.deploy("prod", config | {"cross-account-s3:trustedRoleNames": '["someone-else"]'})
+    changes = workspace.deploy("prod", config | {f"cross-account-s3:{k}": v for k, v in overrides.items()})
     recycle_workers(workspace)
-    before = keys_in(prod_s3, bucket)
     try:
-        result, _ = invoke(dev_lambda, workspace.output("dev", "functionName"), {"body": "must not land"})
-        assert result["statusCode"] == 403, result
-        assert keys_in(prod_s3, bucket) == before
+        yield changes
     finally:
         workspace.deploy("prod", config)
         recycle_workers(workspace)
+
+
+def assert_lambda_denied_and_writes_nothing(workspace, dev_lambda, prod_s3, bucket) -> None:
+    before = keys_in(prod_s3, bucket)
+    result, _ = invoke(dev_lambda, workspace.output("dev", "functionName"), {"body": "must not land"})
+    assert result["statusCode"] == 403, result
+    assert keys_in(prod_s3, bucket) == before
+
+
+def test_lambda_fails_when_the_trust_policy_no_longer_names_it(workspace, dev_lambda, prod_s3, bucket):
+    with prod_redeployed_with(workspace, trustedRoleNames='["someone-else"]') as changes:
+        assert changes == ["~ update aws:iam/role:Role writer-role"]  # the trust policy, updated in place
+        assert_lambda_denied_and_writes_nothing(workspace, dev_lambda, prod_s3, bucket)
 
 
 def test_lambda_fails_when_the_s3_policy_grants_another_prefix(workspace, dev_lambda, prod_s3, bucket):
-    config = stack_config("prod")
-    changes = workspace.deploy("prod", config | {"cross-account-s3:keyPrefix": "other/"})
-    assert changes == ["~ update aws:iam/rolePolicy:RolePolicy writer-bucket-access"]
-    recycle_workers(workspace)
-    before = keys_in(prod_s3, bucket)
-    try:
-        # The Lambda still writes under incoming/ (dev has not been redeployed): the role no longer allows it.
-        result, _ = invoke(dev_lambda, workspace.output("dev", "functionName"), {"body": "must not land"})
-        assert result["statusCode"] == 403, result
-        assert keys_in(prod_s3, bucket) == before
-    finally:
-        workspace.deploy("prod", config)
-        recycle_workers(workspace)
+    # The Lambda still writes under incoming/ (dev has not been redeployed): the role no longer allows it.
+    with prod_redeployed_with(workspace, keyPrefix="other/") as changes:
+        assert changes == ["~ update aws:iam/rolePolicy:RolePolicy writer-bucket-access"]
+        assert_lambda_denied_and_writes_nothing(workspace, dev_lambda, prod_s3, bucket)
