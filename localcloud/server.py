@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import socket
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -225,6 +226,9 @@ class LocalCloud:
         )
         plain = make_server(HOST, http_port, self.gate, threaded=True, request_handler=handler)
         for server, name in ((secure, "https"), (plain, "http")):
+            # Accepted sockets inherit this: without it, Nagle's algorithm holds a response's small second
+            # write until the client's delayed ACK, about 40 ms on every keep-alive request.
+            server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             thread = threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"localcloud-{name}", daemon=True
             )
