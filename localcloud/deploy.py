@@ -148,7 +148,7 @@ class DeployMocks(pulumi.runtime.Mocks):
         """An explicit aws provider: its region, and its assume_role into another role (even another account)."""
         region = inputs.get("region") or self.default.region
         account = self.target.account(self.default.account_id, region)
-        assume = _first(inputs.get("assumeRoles")) or inputs.get("assumeRole")
+        assume = _first(_structured(inputs.get("assumeRoles"))) or _structured(inputs.get("assumeRole"))
         if assume and not self.preview:
             role_arn = assume["roleArn"]
             params: dict[str, Any] = {"RoleArn": role_arn,
@@ -187,6 +187,13 @@ class DeployMocks(pulumi.runtime.Mocks):
                     "reverseDnsPrefix": "com.amazonaws"}, []
         raise DeployError(f"localcloud cannot answer the invoke {args.token}; it answers getCallerIdentity, "
                           "getRegion and getPartition")
+
+
+def _structured(value: Any) -> Any:
+    """Provider inputs reach the provider as strings, with lists and objects as JSON text."""
+    if isinstance(value, str) and value[:1] in "[{":
+        return json.loads(value)
+    return value
 
 
 def _first(value: Any) -> Any:

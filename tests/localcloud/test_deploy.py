@@ -1,0 +1,116 @@
+"""The deploy driver: the real program (or a small one) under the mock runtime, into an emulated account."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from localcloud.deploy import DeployError, deploy, destroy
+from localcloud.program import stack_config
+from localcloud.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    with Workspace.start(tmp_path_factory.mktemp("localcloud")) as running:
+        yield running
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+def write_project(root: Path, main: str, config: dict[str, object]) -> Path:
+    """A one-stack Pulumi project ("test") that deploys into the prod account."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Pulumi.yaml").write_text("name: driver-test\nruntime: python\n")
+    (root / "Pulumi.test.yaml").write_text(json.dumps({"config": {
+        "aws:region": "eu-west-1", "aws:allowedAccountIds": ["111111111111"], **config}}))
+    (root / "__main__.py").write_text(main)
+    return root
+
+
+def roles(workspace: Workspace, account: str) -> set[str]:
+    return {r["RoleName"] for r in workspace.cloud.client("iam", account).list_roles()["Roles"]}
+
+
+def test_deploying_dev_before_prod_says_to_deploy_prod_first_and_writes_nothing(workspace, state_dir):
+    before = roles(workspace, "dev")
+    with pytest.raises(DeployError, match=r"deploy the prod stack first \(python -m localcloud deploy --stack prod\)"):
+        deploy("dev", workspace.target, state_dir)
+    assert roles(workspace, "dev") == before
+    assert not (state_dir / "stacks" / "dev.json").exists()
+
+
+def test_bad_config_fails_before_anything_is_created(workspace, state_dir):
+    before = roles(workspace, "prod")
+    config = stack_config("prod") | {"cross-account-s3:devAccountId": "not-an-account"}
+    with pytest.raises(Exception, match="cross-account-s3:devAccountId: expected a 12-digit"):
+        deploy("prod", workspace.target, state_dir, config=config)
+    assert roles(workspace, "prod") == before
+
+
+def test_deploy_again_updates_in_place_then_destroy_removes_everything(workspace, state_dir):
+    config = stack_config("prod") | {"cross-account-s3:roleName": "driver-test-writer",
+                                     "cross-account-s3:forceDestroy": "true"}
+    outputs, changes = deploy("prod", workspace.target, state_dir, config=config)
+    assert len(changes) == 8 and all(c.startswith("+ create") for c in changes)
+    assert deploy("prod", workspace.target, state_dir, config=config)[1] == []  # nothing changed
+
+    widened = config | {"cross-account-s3:trustedUserNames": '["dev-user", "second-user"]'}
+    assert deploy("prod", workspace.target, state_dir, config=widened)[1] == ["~ update aws:iam/role:Role writer-role"]
+    trust = workspace.cloud.client("iam", "prod").get_role(RoleName="driver-test-writer")["Role"]
+    document = trust["AssumeRolePolicyDocument"]
+    assert "second-user" in (document if isinstance(document, str) else json.dumps(document))
+
+    bucket = outputs["bucketName"].value
+    workspace.cloud.client("s3", "prod").put_object(Bucket=bucket, Key="incoming/left-behind", Body=b"x")
+    changes = destroy("prod", workspace.target, state_dir, config=widened)
+    assert len(changes) == 8 and all(c.startswith("- delete") for c in changes)
+    assert "driver-test-writer" not in roles(workspace, "prod")
+    with pytest.raises(ClientError):
+        workspace.cloud.client("s3", "prod").head_bucket(Bucket=bucket)
+    assert not (state_dir / "stacks" / "prod.json").exists()
+
+
+def test_a_resource_type_without_a_mapping_is_refused_by_name(workspace, state_dir, tmp_path):
+    project = write_project(tmp_path / "project", (
+        "import pulumi_aws as aws\n"
+        "aws.iam.Role('kept', name='driver-unsupported-kept', assume_role_policy='{\"Version\": \"2012-10-17\", "
+        "\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": \"lambda.amazonaws.com\"}, "
+        "\"Action\": \"sts:AssumeRole\"}]}')\n"
+        "aws.sqs.Queue('queue')\n"), {})
+    with pytest.raises(DeployError, match=r"cannot deploy aws:sqs/queue:Queue \(resource 'queue'\)"):
+        deploy("test", workspace.target, state_dir, project_dir=project)
+    assert "driver-unsupported-kept" not in roles(workspace, "prod")  # the preview stopped it before any write
+
+
+def test_invokes_and_explicit_providers_are_answered_from_the_emulated_cloud(workspace, state_dir, tmp_path):
+    # An explicit provider that assumes a role in the dev account: what it creates lands there.
+    dev = workspace.cloud.client("iam", "dev")
+    dev.create_role(RoleName="driver-deployer", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": "arn:aws:iam::111111111111:root"}}]}))
+    dev.put_role_policy(RoleName="driver-deployer", PolicyName="admin", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    project = write_project(tmp_path / "project", (
+        "import pulumi, pulumi_aws as aws\n"
+        "dev = aws.Provider('dev', region='eu-west-1', assume_roles=[aws.ProviderAssumeRoleArgs(\n"
+        "    role_arn='arn:aws:iam::222222222222:role/driver-deployer', session_name='driver-test')])\n"
+        "group = aws.iam.Group('group', name='driver-provider-group', opts=pulumi.ResourceOptions(provider=dev))\n"
+        "pulumi.export('account', aws.get_caller_identity_output().account_id)\n"
+        "pulumi.export('devAccount', aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=dev))"
+        ".account_id)\n"
+        "pulumi.export('groupArn', group.arn)\n"), {})
+    outputs, _ = deploy("test", workspace.target, state_dir, project_dir=project)
+    assert outputs["account"].value == "111111111111"
+    assert outputs["devAccount"].value == "222222222222"
+    assert outputs["groupArn"].value == "arn:aws:iam::222222222222:group/driver-provider-group"
+    destroy("test", workspace.target, state_dir, project_dir=project)
+    with pytest.raises(ClientError):
+        dev.get_group(GroupName="driver-provider-group")
