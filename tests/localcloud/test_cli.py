@@ -1,0 +1,61 @@
+"""python -m localcloud as a user runs it: `up` serves until a signal, and its profiles work from a shell."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.conftest import PROJECT_DIR
+
+READY = "localcloud ready on https://127.0.0.1:"
+
+
+def localcloud(*args: str) -> list[str]:
+    return [sys.executable, "-m", "localcloud", *args]
+
+
+def env_sh_variables(path: Path) -> dict[str, str]:
+    lines = [line[len("export "):] for line in path.read_text().splitlines() if line.startswith("export ")]
+    return {name: value.strip("'") for name, _, value in (line.partition("=") for line in lines)}
+
+
+def test_up_serves_until_sigterm_and_its_profiles_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    state_dir = tmp_path / "state"
+    process = subprocess.Popen(localcloud("--state-dir", str(state_dir), "up"), cwd=PROJECT_DIR,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first_line = process.stdout.readline()  # blocks until both stacks are deployed, or EOF on failure
+        assert first_line.startswith(READY), first_line + process.stdout.read()
+
+        for name, value in env_sh_variables(state_dir / "env.sh").items():
+            monkeypatch.setenv(name, value)
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            monkeypatch.delenv(name, raising=False)
+        outputs = configparser.ConfigParser()
+        outputs.read(state_dir / "aws" / "config")
+        assert {"profile prod", "profile dev", "profile dev-user", "profile prod-writer"} <= set(outputs.sections())
+        writer = boto3.Session(profile_name="prod-writer").client("sts").get_caller_identity()
+        assert ":assumed-role/cross-account-s3-writer/" in writer["Arn"]
+        assert (state_dir / "stacks" / "prod.json").exists() and (state_dir / "stacks" / "dev.json").exists()
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert "localcloud stopping" in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_deploy_without_a_running_cloud_says_how_to_start_one(tmp_path: Path):
+    result = subprocess.run(localcloud("--state-dir", str(tmp_path), "deploy", "--stack", "prod"), cwd=PROJECT_DIR,
+                            capture_output=True, text=True, env={**os.environ})
+    assert result.returncode == 2
+    assert "start one with `python -m localcloud up`" in result.stderr
