@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test demo up unit integration bench snapshots constraints clean
+.PHONY: test demo up unit integration bench snapshots typecheck constraints clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ integration: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PY) bench/run.py
+
+## make typecheck: both Pulumi programs against pulumi-aws's types (slow the first time: the SDK is large)
+typecheck: $(INSTALLED)
+	$(VENV)/bin/mypy __main__.py components/
+	$(VENV)/bin/mypy -m bootstrap.__main__ -m bootstrap.policies -m bootstrap.settings
 
 ## make snapshots: regenerate tests/snapshots/{prod,dev}.json from the program (review the diff, commit it)
 snapshots: $(INSTALLED)

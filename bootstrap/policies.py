@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from components.policies import (
     Effect,
     PolicyDocument,
+    FederatedPrincipal,
     Statement,
     bucket_arn,
     objects_arn,
@@ -29,19 +30,6 @@ GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 STS_AUDIENCE = "sts.amazonaws.com"
 # Where Pulumi's self-managed (DIY) backend keeps state, locks, history and backups inside its bucket.
 STATE_PREFIX = ".pulumi/"
-
-
-@dataclass(frozen=True)
-class FederatedPrincipal:
-    """An identity provider, here GitHub's OIDC provider: the principal of a web-identity trust policy."""
-
-    provider_arn: str
-
-    def fragment(self) -> tuple[str, str]:
-        return "Federated", self.provider_arn
-
-    def __str__(self) -> str:
-        return f"FederatedPrincipal({self.provider_arn})"
 
 
 def oidc_provider_arn(account_id: str) -> str:

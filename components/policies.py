@@ -70,7 +70,20 @@ class AnyPrincipal:
         return "AnyPrincipal()"
 
 
-Principal = AccountPrincipal | ServicePrincipal | AnyPrincipal
+@dataclass(frozen=True)
+class FederatedPrincipal:
+    """An identity provider, such as GitHub's OIDC provider: the principal of a web-identity trust policy."""
+
+    provider_arn: str
+
+    def fragment(self) -> tuple[str, str]:
+        return "Federated", self.provider_arn
+
+    def __str__(self) -> str:
+        return f"FederatedPrincipal({self.provider_arn})"
+
+
+Principal = AccountPrincipal | ServicePrincipal | AnyPrincipal | FederatedPrincipal
 
 
 @dataclass(frozen=True)
