@@ -54,11 +54,6 @@ def key() -> str:
 
 
 @pytest.fixture(scope="module")
-def writer_role(workspace: Workspace) -> str:
-    return workspace.output("prod", "roleArn")
-
-
-@pytest.fixture(scope="module")
 def execution_role(workspace: Workspace) -> str:
     return workspace.output("dev", "executionRoleArn")
 
@@ -88,22 +83,22 @@ def test_sts_throttled_twice_is_retried_and_writes_one_object(
 
 def test_sts_throttled_beyond_the_retry_budget_is_a_502_and_writes_nothing(
     workspace: Workspace, faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str,
-    execution_role: str, writer_role: str,
+    execution_role: str, role_arn: str,
 ) -> None:
     recycle_workers(workspace)
     with faults.throttle("sts:AssumeRole", times=BUDGET, principal=execution_role):
         status, body, log = run({"key": key, "body": "never"})
 
     assert (status, body["error"]) == (502, "Throttling"), body
-    assert "Throttling" in body["message"] and writer_role in body["message"]
+    assert "Throttling" in body["message"] and role_arn in body["message"]
     assert faults.fired_count(THROTTLE) == BUDGET
     assert keys_in(prod_s3, bucket, prefix + key) == set()
 
 
 def test_s3_slow_down_twice_is_retried_and_writes_one_version(
-    faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str, writer_role: str
+    faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str, role_arn: str
 ) -> None:
-    with faults.throttle("s3:PutObject", times=2, principal=writer_role):
+    with faults.throttle("s3:PutObject", times=2, principal=role_arn):
         status, body, log = run({"key": key, "body": "slowed down twice"})
 
     assert status == 200, body
@@ -112,9 +107,9 @@ def test_s3_slow_down_twice_is_retried_and_writes_one_version(
 
 
 def test_s3_slow_down_beyond_the_retry_budget_is_a_502_and_writes_nothing(
-    faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str, writer_role: str
+    faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str, role_arn: str
 ) -> None:
-    with faults.throttle("s3:PutObject", times=BUDGET, principal=writer_role):
+    with faults.throttle("s3:PutObject", times=BUDGET, principal=role_arn):
         status, body, log = run({"key": key, "body": "never"})
 
     assert (status, body["error"]) == (502, "SlowDown"), body
@@ -124,11 +119,11 @@ def test_s3_slow_down_beyond_the_retry_budget_is_a_502_and_writes_nothing(
 
 @pytest.mark.parametrize("caller_key", [True, False], ids=["caller-key", "generated-key"])
 def test_connection_dropped_after_the_write_leaves_exactly_one_version(
-    faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str, writer_role: str,
+    faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str, role_arn: str,
     caller_key: bool,
 ) -> None:
     event = {"key": key, "body": "written once"} if caller_key else {"body": "written once"}
-    with faults.drop_connection("s3:PutObject", when="after", principal=writer_role):
+    with faults.drop_connection("s3:PutObject", when="after", principal=role_arn):
         status, body, log = run(event)
 
     assert status == 200, body
@@ -140,9 +135,9 @@ def test_connection_dropped_after_the_write_leaves_exactly_one_version(
 
 
 def test_connection_dropped_before_the_write_is_retried_and_writes_one_object(
-    faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str, writer_role: str
+    faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str, role_arn: str
 ) -> None:
-    with faults.drop_connection("s3:PutObject", when="before", principal=writer_role):
+    with faults.drop_connection("s3:PutObject", when="before", principal=role_arn):
         status, body, log = run({"key": key, "body": "second attempt"})
 
     assert status == 200, body
@@ -152,13 +147,13 @@ def test_connection_dropped_before_the_write_is_retried_and_writes_one_object(
 
 def test_session_expiring_mid_run_is_replaced_by_one_new_assume_role(
     workspace: Workspace, faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str,
-    writer_role: str,
+    role_arn: str,
 ) -> None:
     gate = workspace.cloud.gate
     recycle_workers(workspace)
     assert run({"key": f"{key}.warm", "body": "warm"})[0] == 200  # the worker now holds role credentials
     session = [d for d in gate.decisions_for("s3:PutObject") if d.principal.startswith(
-        writer_role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/"))][-1].access_key_id
+        role_arn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/"))][-1].access_key_id
     assume_roles = gate.calls["sts:AssumeRole"]
 
     with faults.expire_credentials(session):
