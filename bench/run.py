@@ -133,7 +133,7 @@ def main() -> int:
     results["warm_latency_ms"] = {"ours": {"p50": ours["p50"], "p95": ours["p95"]},
                                   "baseline": {"p50": baseline["p50"], "p95": baseline["p95"]}}
     results["latency_ratio"] = ours["p50"] / baseline["p50"]
-    results["import_ms"] = {"handler": import_ms("import handler", ROOT / "lambda_handler"),
+    results["import_ms"] = {"handler": import_ms("import lambda_handler.handler", ROOT),
                             "boto3": import_ms("import boto3", ROOT)}
     results["program_eval_s"] = {stack: program_eval_s(stack) for stack in ("prod", "dev")}
     if not args.no_commands:

@@ -12,7 +12,8 @@ import pulumi_aws as aws
 from components.policies import assume_role_policy, log_writing_policy, service_trust_policy
 
 RUNTIME = "python3.12"
-HANDLER = "handler.lambda_handler"
+# The zip holds the lambda_handler package (so its modules import each other the same way in tests).
+HANDLER = "lambda_handler.handler.lambda_handler"
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,18 @@ class WriterFunctionArgs:
 
 
 def handler_archive(code_dir: Path) -> pulumi.AssetArchive:
-    """Only the handler's Python files, so caches and editor files never change the deployed code hash."""
+    """The handler package's Python files under its own name, and nothing else: caches and editor files never
+    change the deployed code hash."""
     files = sorted(p for p in code_dir.glob("*.py"))
     if not files:
         raise pulumi.RunError(f"No handler code found in {code_dir}")
-    return pulumi.AssetArchive({p.name: pulumi.FileAsset(str(p)) for p in files})
+    return pulumi.AssetArchive({f"{code_dir.name}/{p.name}": pulumi.FileAsset(str(p)) for p in files})
 
 
 def handler_environment(
     role_arn: str, bucket: str, key_prefix: str, region: str, external_id: str | None, max_body_bytes: int
 ) -> dict[str, str]:
-    """The handler's whole configuration; names match lambda_handler/handler.py."""
+    """The handler's whole configuration; names match lambda_handler/config.py."""
     env = {
         "TARGET_ROLE_ARN": role_arn,
         "TARGET_BUCKET": bucket,

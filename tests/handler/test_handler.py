@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -24,7 +25,7 @@ from botocore.retries.standard import ExponentialBackoff
 from botocore.stub import Stubber
 from moto.core.models import botocore_stubber
 
-from lambda_handler import handler
+from lambda_handler import config, handler
 
 from .conftest import (
     BUCKET,
@@ -647,12 +648,12 @@ def test_session_name_names_the_function_and_duration_is_at_most_an_hour(
         ("writer", "writer"),
         ("my writer: v2!", "my-writer--v2-"),
         ("f" * 100, "f" * 64),
-        ("é", handler.FALLBACK_SESSION_NAME),
-        ("", handler.FALLBACK_SESSION_NAME),
+        ("é", config.FALLBACK_SESSION_NAME),
+        ("", config.FALLBACK_SESSION_NAME),
     ],
 )
 def test_session_name_is_sanitised_for_sts(function_name: str, expected: str) -> None:
-    assert handler.session_name(function_name) == expected
+    assert config.session_name(function_name) == expected
 
 
 def test_external_id_is_sent_when_configured(
@@ -826,17 +827,23 @@ def test_a_context_without_request_id_is_tolerated(
     assert log_lines(capsys)[0]["request_id"] is None
 
 
-def test_module_works_as_zip_root_and_imports_nothing_else(tmp_path: Path) -> None:
-    """In Lambda, lambda_handler/ is the zip root: ``import handler`` must work on its own,
-    pull in only the standard library and botocore, and create no client at import time."""
-    zip_root = Path(handler.__file__).parent
+def test_package_works_from_the_zip_alone_and_imports_nothing_else(tmp_path: Path) -> None:
+    """In Lambda, the zip holds the lambda_handler package and nothing else of this repository:
+    ``lambda_handler.handler`` must import from it alone, pull in only the standard library and
+    botocore, and create no client at import time."""
+    package = Path(handler.__file__).parent
+    zip_root = tmp_path / "task"
+    (zip_root / package.name).mkdir(parents=True)
+    for source in package.glob("*.py"):  # what components/writer_function.py packages
+        shutil.copy(source, zip_root / package.name / source.name)
     script = f"""
 import json, sys
 before = set(sys.modules)
 sys.path.insert(0, {str(zip_root)!r})
-import handler
+from lambda_handler import handler
 added = {{name.split(".")[0] for name in set(sys.modules) - before}}
 print(json.dumps({{
+    "from_zip": handler.__file__.startswith({str(zip_root)!r}),
     "third_party": sorted(n for n in added if n not in sys.stdlib_module_names and not n.startswith("_")),
     "writer": handler._WRITER is None and handler._CONFIG is None,
 }}))
@@ -851,6 +858,7 @@ print(json.dumps({{
         env={"PATH": os.environ.get("PATH", "")},
     )
     report = json.loads(result.stdout)
+    assert report["from_zip"] is True
     assert report["writer"] is True
-    allowed = {"handler", "botocore", "dateutil", "jmespath", "urllib3", "six", "certifi"}
+    allowed = {"lambda_handler", "botocore", "dateutil", "jmespath", "urllib3", "six", "certifi"}
     assert set(report["third_party"]) <= allowed, report["third_party"]

@@ -32,7 +32,7 @@ from hypothesis import event as label
 from hypothesis import strategies as st
 from moto.s3.models import s3_backends
 
-from lambda_handler import handler
+from lambda_handler import config, events, handler
 
 from .conftest import (
     BUCKET,
@@ -44,8 +44,8 @@ from .conftest import (
     StsCalls,
 )
 
-FIELDS = handler.EVENT_FIELDS
-MAX_KEY_BYTES = handler.S3_MAX_KEY_BYTES - len(KEY_PREFIX.encode())
+FIELDS = events.EVENT_FIELDS
+MAX_KEY_BYTES = events.S3_MAX_KEY_BYTES - len(KEY_PREFIX.encode())
 SMALL_LIMIT = 64  # MAX_BODY_BYTES for the size tests, so huge bodies stay cheap
 
 # No AWS is touched for invalid events, so they can have many examples; writes get fewer.
@@ -92,7 +92,7 @@ def as_json_reads_it(text: str) -> str:
     return json.loads(json.dumps(text))
 
 
-def bad_fields(event: Any, limit: int = handler.DEFAULT_MAX_BODY_BYTES) -> set[str]:
+def bad_fields(event: Any, limit: int = config.DEFAULT_MAX_BODY_BYTES) -> set[str]:
     """Every field the handler may name for this event; empty when the event is valid."""
     if not isinstance(event, dict):
         return {"event"}
@@ -248,10 +248,10 @@ class World:
         stored = obj["Body"].read()
         if "body" in event:
             assert stored == event["body"].encode("utf-8")
-            assert obj["ContentType"] == event.get("content_type", handler.TEXT_CONTENT_TYPE)
+            assert obj["ContentType"] == event.get("content_type", events.TEXT_CONTENT_TYPE)
         else:
             assert json.loads(stored)["function"] == FUNCTION_NAME
-            assert obj["ContentType"] == event.get("content_type", handler.JSON_CONTENT_TYPE)
+            assert obj["ContentType"] == event.get("content_type", events.JSON_CONTENT_TYPE)
 
 
 def assert_rejection(out: Outcome, fields: set[str]) -> None:

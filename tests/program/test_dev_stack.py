@@ -51,7 +51,7 @@ def test_log_group_has_retention(dev_run):
 def test_function_runtime_handler_and_limits(dev_run):
     function = dev_run.cloud.one("aws:lambda/function:Function").inputs
     assert function["runtime"] == "python3.12"
-    assert function["handler"] == "handler.lambda_handler"
+    assert function["handler"] == "lambda_handler.handler.lambda_handler"
     assert function["timeout"] == 30
     assert function["memorySize"] == 256
     assert function["role"] == f"arn:aws:iam::{DEV_ACCOUNT}:role/cross-account-s3-writer-lambda"
@@ -75,10 +75,10 @@ def test_function_environment_has_no_external_id_when_prod_has_none():
     assert "EXTERNAL_ID" not in env["variables"]
 
 
-def test_function_code_is_only_the_handler_module(dev_run):
+def test_function_code_is_only_the_handler_package(dev_run):
     code = dev_run.cloud.one("aws:lambda/function:Function").inputs["code"]
-    assert "handler.py" in code.assets
-    assert all(name.endswith(".py") and "/" not in name for name in code.assets)
+    assert {"lambda_handler/__init__.py", "lambda_handler/handler.py"} <= set(code.assets)
+    assert all(name.startswith("lambda_handler/") and name.endswith(".py") for name in code.assets)
 
 
 def test_group_members_may_assume_the_role_with_mfa(dev_run):
