@@ -19,7 +19,15 @@ import boto3
 import pulumi
 from botocore.exceptions import ClientError
 
-from localcloud.program import PROJECT_DIR, StackOutput, reveal, run_program, stack_account_id, stack_config
+from localcloud.program import (
+    PROJECT_DIR,
+    StackOutput,
+    region_or_partition,
+    reveal,
+    run_program,
+    stack_account_id,
+    stack_config,
+)
 from localcloud.resources import RESOURCE_TYPES, Account, is_missing, normalize
 
 PROVIDER_TYPE = "pulumi:providers:aws"
@@ -179,12 +187,9 @@ class DeployMocks(pulumi.runtime.Mocks):
             identity = account.client("sts").get_caller_identity()
             return {"accountId": identity["Account"], "arn": identity["Arn"], "userId": identity["UserId"],
                     "id": identity["Account"]}, []
-        if args.token == "aws:index/getRegion:getRegion":
-            return {"name": account.region, "region": account.region, "id": account.region,
-                    "endpoint": f"ec2.{account.region}.amazonaws.com"}, []
-        if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
-                    "reverseDnsPrefix": "com.amazonaws"}, []
+        answer = region_or_partition(args.token, account.region)
+        if answer is not None:
+            return answer, []
         raise DeployError(f"localcloud cannot answer the invoke {args.token}; it answers getCallerIdentity, "
                           "getRegion and getPartition")
 

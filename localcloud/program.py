@@ -67,6 +67,15 @@ def stack_account_id(stack: str, config: Mapping[str, str]) -> str:
     return str(ids[0])
 
 
+def region_or_partition(token: str, region: str) -> dict[str, str] | None:
+    """What aws.get_region and aws.get_partition answer, which needs no cloud; None for any other invoke."""
+    if token == "aws:index/getRegion:getRegion":
+        return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}
+    if token == "aws:index/getPartition:getPartition":
+        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+    return None
+
+
 def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 

@@ -62,6 +62,7 @@ from localcloud.program import (  # the SDK's secret marker, as reveal() reads i
     StackOutput,
     known_stacks,
     project_name,
+    region_or_partition,
     reveal,
     run_program,
     stack_account_id,
@@ -135,18 +136,22 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return self._stack_reference(args.inputs["name"])
         outputs = dict(args.inputs)
         name = physical_name(args.name, record.inputs)
-        arn = self.arn(args.typ, name)
+        arn = self.arn(args.typ, name, record.inputs)
         if arn is not None:
             outputs.update(arn=arn, name=name)
         if args.typ == "aws:s3/bucket:Bucket":
             outputs["bucket"] = name
         return name, outputs
 
-    def arn(self, typ: str, name: str) -> str | None:
+    def arn(self, typ: str, name: str, inputs: Mapping[str, Any] | None = None) -> str | None:
+        inputs = inputs or {}
+        path = inputs.get("path") or "/"  # IAM ARNs carry the path
+        host = str(inputs.get("url", "")).removeprefix("https://")
         return {
-            "aws:iam/role:Role": f"arn:aws:iam::{self.account_id}:role/{name}",
-            "aws:iam/user:User": f"arn:aws:iam::{self.account_id}:user/{name}",
-            "aws:iam/group:Group": f"arn:aws:iam::{self.account_id}:group/{name}",
+            "aws:iam/role:Role": f"arn:aws:iam::{self.account_id}:role{path}{name}",
+            "aws:iam/user:User": f"arn:aws:iam::{self.account_id}:user{path}{name}",
+            "aws:iam/group:Group": f"arn:aws:iam::{self.account_id}:group{path}{name}",
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider": f"arn:aws:iam::{self.account_id}:oidc-provider/{host}",
             "aws:s3/bucket:Bucket": f"arn:aws:s3:::{name}",
             "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}",
             "aws:lambda/function:Function": f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}",
@@ -165,12 +170,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:user/deployer",
                     "userId": "AIDAEXAMPLE", "id": self.account_id}, []
-        if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region,
-                    "endpoint": f"ec2.{self.region}.amazonaws.com"}, []
-        if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
-                    "reverseDnsPrefix": "com.amazonaws"}, []
+        answer = region_or_partition(args.token, self.region)
+        if answer is not None:
+            return answer, []
         raise NotImplementedError(f"the program called an invoke the recording mocks do not answer: {args.token}")
 
     def of_type(self, typ: str) -> list[Recorded]:
