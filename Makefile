@@ -1,53 +1,73 @@
-# Everything runs from a virtualenv in .venv built from the pinned requirement files.
+# Everything runs from .venv, which uv builds from uv.lock with the Python found here (never a downloaded one).
+# A fresh machine needs only Python 3.11+ and make: the first target that needs uv fetches the pinned uv from
+# PyPI into .tools/ (pip, hash-checked), and uv then installs the locked dependencies (no-op when up to date).
 PYTHON ?= python3
+UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' tools/uv-requirements.txt)
+UV_DIR := .tools/uv-$(UV_VERSION)
+UV := $(UV_DIR)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-INSTALLED := $(VENV)/.installed
+# Python caches compiled modules in __pycache__; a shell that turns that off makes every process (each test
+# worker, each Lambda worker, each CLI run) compile pulumi, moto and botocore again, about 2.5 s apiece.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: test demo up unit integration bench snapshots typecheck constraints clean
+.PHONY: test demo up unit integration bench bench-fresh snapshots typecheck venv lock uv-bin clean
 
-$(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	touch $@
+$(UV): tools/uv-requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "$(PYTHON) is Python %d.%d; this project needs 3.11 or newer (make PYTHON=python3.12 ...)" % sys.version_info[:2])'
+	rm -rf $(UV_DIR)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+	  --only-binary :all: --require-hashes --target $(UV_DIR) -r tools/uv-requirements.txt
+	@touch $@
 
-## make test: install (once), then run the whole suite: unit, localcloud and end-to-end integration tests
-test: $(INSTALLED)
-	$(PY) -m pytest
+## make venv: create or update .venv from uv.lock (every other target does this first)
+venv: $(UV)
+	$(UV) sync --locked --quiet --python $(PYTHON)
+
+## make test: install (once), then run the whole suite across every core: unit, localcloud and end-to-end tests
+test: venv
+	$(PY) -m pytest -n auto
 
 ## make demo: start the offline two-account cloud, deploy prod then dev, invoke the Lambda, verify the object
-demo: $(INSTALLED)
+demo: venv
 	$(PY) -m localcloud demo
 
 ## make up: the same cloud, left running for the AWS CLI (. .localcloud/env.sh)
-up: $(INSTALLED)
+up: venv
 	$(PY) -m localcloud up
 
-unit: $(INSTALLED)
-	$(PY) -m pytest -m "not integration"
+unit: venv
+	$(PY) -m pytest -n auto -m "not integration"
 
-integration: $(INSTALLED)
-	$(PY) -m pytest -m integration
+integration: venv
+	$(PY) -m pytest -n auto -m integration
 
-bench: $(INSTALLED)
+## make bench: the quick benchmarks; make bench-fresh adds fresh clone, make test and .ci/run (minutes)
+bench: venv
 	$(PY) bench/run.py
 
-## make typecheck: both Pulumi programs against pulumi-aws's types (slow the first time: the SDK is large)
-typecheck: $(INSTALLED)
+bench-fresh: venv
+	$(PY) bench/run.py --fresh
+
+## make typecheck: every package of both Pulumi programs, localcloud and the handler, against pulumi-aws's types
+typecheck: venv
 	$(VENV)/bin/mypy __main__.py components/
 	$(VENV)/bin/mypy -m bootstrap.__main__ -m bootstrap.policies -m bootstrap.settings
 
 ## make snapshots: regenerate tests/snapshots/{prod,dev}.json from the program (review the diff, commit it)
-snapshots: $(INSTALLED)
+snapshots: venv
 	for stack in prod dev; do \
 	  $(PY) -m localcloud synth --stack $$stack > tests/snapshots/$$stack.json.tmp && \
 	  mv tests/snapshots/$$stack.json.tmp tests/snapshots/$$stack.json || { rm -f tests/snapshots/$$stack.json.tmp; exit 1; }; \
 	done
 
-## make constraints: re-pin every transitive dependency after changing a requirements file
-constraints: $(INSTALLED)
-	{ echo "# Exact versions of everything installed, so a fresh clone installs what CI tested."; \
-	  echo "# Refresh: make constraints"; $(VENV)/bin/pip freeze; } > constraints.txt
+## make lock: re-resolve uv.lock after changing pyproject.toml's dependencies (make lock ARGS=--upgrade moves all)
+lock: $(UV)
+	$(UV) lock $(ARGS)
+
+## make uv-bin: the directory of the pinned uv, for PATH (the workflows add it, so Pulumi's uv toolchain finds it)
+uv-bin: $(UV)
+	@echo $(abspath $(UV_DIR)/bin)
 
 clean:
-	rm -rf $(VENV) .localcloud .pytest_cache
+	rm -rf $(VENV) .tools .localcloud .pytest_cache

@@ -2,7 +2,7 @@
 findings each), plus the properties the workflows are built on: pinned actions, least permissions, the preview
 matrix, the deploy order, and the interface the live tests read.
 
-Both tools run from the virtualenv's bin directory (requirements-dev.txt pins them). zizmor runs with --offline:
+Both tools run from the virtualenv's bin directory (uv.lock pins them). zizmor runs with --offline:
 its online audits (impostor commits, tag/SHA mismatches, known-vulnerable versions) need the GitHub API, so the
 pins' tags are checked here only as far as a comment names a version; see docs/ci.md.
 """
@@ -161,7 +161,7 @@ def test_integration_runs_daily_with_the_live_tests_interface():
     assert len(triggers(workflow)["schedule"]) == 1
     live = workflow["jobs"]["live"]
     (tests,) = [s for s in live["steps"] if "pytest" in s.get("run", "")]
-    assert tests["run"].strip() == "python -m pytest -m live tests/integration"
+    assert tests["run"].strip() == ".venv/bin/python -m pytest -m live tests/integration"
     assert {"LIVE_PROD_OUTPUTS", "LIVE_DEV_OUTPUTS", "LIVE_DEV_PROFILE", "LIVE_PROD_PROFILE",
             "AWS_REGION"} <= set(tests["env"])
     outputs = [s for s in live["steps"] if "pulumi stack output" in s.get("run", "")]
