@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pulumi
 from botocore.exceptions import ClientError
 
@@ -29,6 +28,7 @@ from localcloud.program import (
     stack_config,
 )
 from localcloud.resources import RESOURCE_TYPES, Account, is_missing, normalize
+from localcloud.sdk import session
 
 PROVIDER_TYPE = "pulumi:providers:aws"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
@@ -50,8 +50,8 @@ class Target:
         if account_id not in self.deployers:
             raise DeployError(f"localcloud has no account {account_id}; its accounts are {sorted(self.deployers)}")
         key, secret = self.deployers[account_id]
-        session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
-        return Account(session, account_id, region,
+        deployer = session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
+        return Account(deployer, account_id, region,
                        {"endpoint_url": self.endpoint_url, "verify": self.ca_bundle or None})
 
 
@@ -164,10 +164,10 @@ class DeployMocks(pulumi.runtime.Mocks):
             if assume.get("externalId"):
                 params["ExternalId"] = assume["externalId"]
             credentials = account.client("sts").assume_role(**params)["Credentials"]
-            session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
-                                    aws_secret_access_key=credentials["SecretAccessKey"],
-                                    aws_session_token=credentials["SessionToken"], region_name=region)
-            account = Account(session, role_arn.split(":")[4], region, account.client_args)
+            assumed = session(aws_access_key_id=credentials["AccessKeyId"],
+                              aws_secret_access_key=credentials["SecretAccessKey"],
+                              aws_session_token=credentials["SessionToken"], region_name=region)
+            account = Account(assumed, role_arn.split(":")[4], region, account.client_args)
         provider_id = f"{name}-provider"
         self.providers[provider_id] = account
         self.previous.pop(f"{PROVIDER_TYPE}::{name}", None)

@@ -12,12 +12,14 @@ import io
 import secrets
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
+from localcloud.sdk import CLIENT_LOCK
 
 Inputs = Mapping[str, Any]
 Outputs = dict[str, Any]
@@ -25,15 +27,19 @@ Outputs = dict[str, Any]
 
 @dataclass(frozen=True)
 class Account:
-    """Where a stack's resources go: boto3 clients of one account and region."""
+    """Where a stack's resources go: boto3 clients of one account and region, each created once."""
 
     session: boto3.Session
     account_id: str
     region: str
     client_args: Mapping[str, Any]
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, region_name=self.region, **self.client_args)
+        with CLIENT_LOCK:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service, region_name=self.region, **self.client_args)
+            return self._clients[service]
 
 
 @dataclass(frozen=True)

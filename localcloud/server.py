@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import boto3
-import botocore.session
 from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud.gate import Gate, Invoker
 from localcloud.principals import SessionRegistry
+from localcloud.sdk import CLIENT_LOCK
+from localcloud.sdk import session as sdk_session
 from localcloud.tls import CertificatePaths, ensure_certificates
 
 log = logging.getLogger("localcloud.server")
@@ -111,7 +112,6 @@ class LocalCloud:
         self._saved_no_auth_count: float | None = None
         self._saved_get_permission: Any = None
         self._client_session: boto3.session.Session | None = None  # shared by client(): models load once
-        self._client_lock = threading.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -320,11 +320,9 @@ class LocalCloud:
             if account_name is None:
                 raise LocalCloudError("client() needs an account name or credentials.")
             credentials = self.deployer_credentials(account_name)
-        with self._client_lock:
+        with CLIENT_LOCK:
             if self._client_session is None:
-                self._client_session = boto3.session.Session(
-                    botocore_session=botocore.session.get_session(), region_name=self.region
-                )
+                self._client_session = sdk_session(region_name=self.region)
             session = self._client_session
         kwargs.update(_boto3_credentials(credentials))
         kwargs.setdefault("region_name", self.region)
@@ -334,7 +332,7 @@ class LocalCloud:
         if service == "s3":
             config = config.merge(Config(signature_version="s3v4"))  # presigned URLs too (like `aws s3 presign`)
         kwargs["config"] = config.merge(kwargs["config"]) if "config" in kwargs else config
-        with self._client_lock:  # botocore sessions are not safe for concurrent client creation
+        with CLIENT_LOCK:  # botocore sessions are not safe for concurrent client creation
             return session.client(service, **kwargs)
 
 
