@@ -12,6 +12,7 @@ account, so an object can only land in the PROD bucket if the handler really use
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -125,24 +126,27 @@ class _TestSession(_RealSession):
             watch(self)
 
 
-_SETUP_SESSION: list[botocore.session.Session] = []
-
-
+@functools.cache
 def _client(service: str, access_key_id: str = "testing", secret: str = "testing") -> Any:
     """A client for the tests' own setup and assertions, with explicit credentials.
 
-    Explicit keys, because a default session would cache the first credentials it saw.
+    Explicit keys, because a default session would cache the first credentials it saw. Cached per service and
+    key, as creating a client is most of a test's setup: a client holds no state of its own (moto's world is
+    what each test's mock_aws() starts afresh), and the session predates none of moto's patching.
     """
-    if not _SETUP_SESSION:
-        session = _RealSession()
-        session.register_component("data_loader", _SHARED_LOADER)
-        _SETUP_SESSION.append(session)
-    return _SETUP_SESSION[0].create_client(
+    return _setup_session().create_client(
         service,
         region_name=REGION,
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret,
     )
+
+
+@functools.cache
+def _setup_session() -> botocore.session.Session:
+    session = _RealSession()
+    session.register_component("data_loader", _SHARED_LOADER)
+    return session
 
 
 def _create_prod(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
