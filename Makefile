@@ -26,7 +26,7 @@ venv: $(UV)
 
 ## make test: install (once), then run the whole suite across every core: unit, localcloud and end-to-end tests
 test: venv
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist worksteal
 
 ## make demo: start the offline two-account cloud, deploy prod then dev, invoke the Lambda, verify the object
 demo: venv
@@ -37,10 +37,10 @@ up: venv
 	$(PY) -m localcloud up
 
 unit: venv
-	$(PY) -m pytest -n auto -m "not integration"
+	$(PY) -m pytest -n auto --dist worksteal -m "not integration"
 
 integration: venv
-	$(PY) -m pytest -n auto -m integration
+	$(PY) -m pytest -n auto --dist worksteal -m integration
 
 ## make bench: the quick benchmarks; make bench-fresh adds fresh clone, make test and .ci/run (minutes)
 bench: venv
@@ -51,8 +51,7 @@ bench-fresh: venv
 
 ## make typecheck: every package of both Pulumi programs, localcloud and the handler, against pulumi-aws's types
 typecheck: venv
-	$(VENV)/bin/mypy __main__.py components/
-	$(VENV)/bin/mypy -m bootstrap.__main__ -m bootstrap.policies -m bootstrap.settings
+	$(VENV)/bin/pyrefly check --config pyrefly.toml --python-interpreter-path $(PY)
 
 ## make snapshots: regenerate tests/snapshots/{prod,dev}.json from the program (review the diff, commit it)
 snapshots: venv

@@ -34,6 +34,7 @@ def run_load(workspace: Workspace, total: int, callers: int) -> LoadResult:
     function = workspace.output("dev", "functionName")
     run = f"load-{uuid.uuid4().hex[:8]}"
     workspace.runtime.recycle()
+    assert workspace.cloud.gate is not None  # a Workspace's cloud is started
     assumes_before = workspace.cloud.gate.calls["sts:AssumeRole"]
     colds_before = sum(workspace.runtime.cold_starts.values())
 

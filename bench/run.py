@@ -45,7 +45,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def handler_duration_ms(response: dict[str, Any]) -> float:
     """The handler's own time, measured inside the worker (Lambda's REPORT Duration)."""
     log = base64.b64decode(response["LogResult"]).decode()
-    return float(REPORT_DURATION.search(log).group(1))
+    report = REPORT_DURATION.search(log)
+    assert report is not None  # Lambda ends every LogResult with its REPORT line
+    return float(report.group(1))
 
 
 def deploy_baseline(workspace: Workspace) -> str:
@@ -65,6 +67,7 @@ def measure_function(workspace: Workspace, function: str, invocations: int) -> d
     """From cold: AssumeRole calls over `invocations` calls, and warm handler latencies."""
     lam = workspace.cloud.client("lambda", "dev")
     workspace.runtime.recycle()
+    assert workspace.cloud.gate is not None  # a Workspace's cloud is started
     assumes_before = workspace.cloud.gate.calls["sts:AssumeRole"]
     durations = []
     for n in range(invocations):

@@ -540,7 +540,7 @@ class Gate:
                 f"Signature not yet current: {_timestamp(error.request_time)} is still later than "
                 f"{_timestamp(error.server_time + sigv4.MAX_SKEW)} ({_timestamp(error.server_time)} + 15 min.)"
             )
-        status, code = _SKEW_CODES.get(protocol if protocol in _SKEW_CODES else "query")
+        status, code = _SKEW_CODES[protocol if protocol in _SKEW_CODES else "query"]
         return self._error(ex, status, code, message)
 
     def classify(self, ex: Exchange) -> WSGIApp | None:

@@ -507,6 +507,7 @@ class LambdaRuntime:
         except LambdaClientError as exc:
             if exc.error_type == "ResourceNotFoundException":
                 raise not_found from None
+            assert exc.code is not None  # moto's client errors carry their HTTP status (werkzeug types it optional)
             raise LambdaServiceError(exc.code, exc.error_type, exc.message) from None
         return FunctionConfig.from_moto(fn)
 
@@ -545,7 +546,8 @@ class LambdaRuntime:
         if worker is not None:
             return worker, None
         try:
-            return self._cold_start(config, generation, request_id)
+            # The loop leaves with an idle worker or with a reserved slot and its generation; no worker here.
+            return self._cold_start(config, generation, request_id)  # pyrefly: ignore[unbound-name]
         except BaseException:
             with pool.cond:
                 pool.size -= 1
@@ -587,6 +589,7 @@ class LambdaRuntime:
             worker = _Worker(config, generation, env, log_path, credentials.expiration)
             self._workers.add(worker)
             self.cold_starts[config.key] += 1
+        ready: dict[str, Any] | None
         try:
             ready = worker.receive(timeout=INIT_TIMEOUT_SECONDS)
         except TimeoutError:

@@ -512,6 +512,7 @@ class MotoDirectory:
         user = backend.users.get(user_name) if backend is not None else None
         if user is None or serial_number not in user.mfa_devices:
             return None
+        assert backend is not None  # the user was found in it
         device = backend.virtual_mfa_devices.get(serial_number)
         return device.base32_string_seed if device is not None else None
 

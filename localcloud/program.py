@@ -132,8 +132,9 @@ def run_pulumi(
     pulumi_mocks.set_mocks(mocks, project=project_name(project_dir), stack=stack, preview=preview,
                            monitor=monitor)
     pulumi.runtime.set_all_config(values, [])
-    pulumi_settings.SETTINGS.rpc_manager.clear()
-    pulumi_settings.SETTINGS.outputs.clear()
+    # The SDK declares these with its @contextproperty decorator, which type checkers cannot see through.
+    pulumi_settings.SETTINGS.rpc_manager.clear()  # pyrefly: ignore[missing-attribute]
+    pulumi_settings.SETTINGS.outputs.clear()  # pyrefly: ignore[missing-attribute]
     root = pulumi_settings.get_root_resource()
 
     with _inside(project_dir):

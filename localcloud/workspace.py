@@ -53,8 +53,9 @@ class Workspace:
                 path.unlink()
         region = stack_config("prod", project_dir).get("aws:region") or "us-east-1"
         runtime_box: list[LambdaRuntime] = []
+        # pyrefly types this lambda's *args as the union of the Invoker's five parameter types, not as the tuple.
         cloud = LocalCloud(accounts_from_stacks(project_dir), region, state_dir,
-                           invoker=lambda *args: runtime_box[0].invoke(*args))
+                           invoker=lambda *args: runtime_box[0].invoke(*args))  # pyrefly: ignore[bad-argument-type]
         cloud.start(port=port, http_port=http_port)
         runtime = LambdaRuntime(cloud.endpoint, str(cloud.ca_bundle), state_dir / "logs")
         runtime_box.append(runtime)
