@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bootstrap.settings import BootstrapConfigError, DevBootstrap, ProdBootstrap, parse_dev, parse_prod
+from components.settings import DevSettings, ProdSettings
 from components.settings import parse_dev as parse_project_dev
 from components.settings import parse_prod as parse_project_prod
 from localcloud.program import stack_config
@@ -110,6 +111,7 @@ def test_bootstrap_and_project_stacks_name_the_same_account_and_region(stack):
 def test_prod_scope_covers_what_the_prod_stack_declares():
     _, project = _project("prod")
     bootstrap = parsed("prod")
+    assert isinstance(project, ProdSettings) and isinstance(bootstrap, ProdBootstrap)
     assert project.role_name.startswith(f"{bootstrap.ci.name_prefix}-")
     assert bootstrap.key_prefix == project.key_prefix
     if project.bucket_name:
@@ -122,6 +124,7 @@ def test_prod_scope_covers_what_the_prod_stack_declares():
 def test_dev_scope_covers_what_the_dev_stack_declares():
     _, project = _project("dev")
     bootstrap = parsed("dev")
+    assert isinstance(project, DevSettings) and isinstance(bootstrap, DevBootstrap)
     assert bootstrap.function_name == project.function_name
     assert bootstrap.execution_role_name == project.execution_role_name
     assert project.group_name.startswith(f"{bootstrap.ci.name_prefix}-")

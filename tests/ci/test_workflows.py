@@ -30,17 +30,21 @@ PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 PINNED_LINE = re.compile(r"uses:\s*(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})\s+#\s*v\d+\.\d+\.\d+\s*$")
 
 
-def load(path: Path) -> dict[str, Any]:
+# A workflow as PyYAML reads it: string keys, except `on`, which it reads as the boolean True (YAML 1.1).
+Workflow = dict[str | bool, Any]
+
+
+def load(path: Path) -> Workflow:
     return yaml.safe_load(path.read_text())
 
 
-def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+def triggers(workflow: Workflow) -> dict[str, Any]:
     # PyYAML reads the key `on` as the boolean True (YAML 1.1).
     value = workflow.get("on", workflow.get(True))
     return {value: None} if isinstance(value, str) else dict(value)
 
 
-def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+def steps(workflow: Workflow) -> list[dict[str, Any]]:
     return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
 
 

@@ -70,7 +70,9 @@ def deny(action: str | list[str], resource: str | list[str] = "*", **extra: Any)
     return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
 
 
-def trust(principal: Any, *, action: str = "sts:AssumeRole", effect: str = "Allow", **extra: Any) -> dict[str, Any]:
+def trust(
+    principal: Any, *, action: str | list[str] = "sts:AssumeRole", effect: str = "Allow", **extra: Any
+) -> dict[str, Any]:
     """A trust policy statement: no Resource element (the role is the resource)."""
     return {"Effect": effect, "Principal": principal, "Action": action, **extra}
 

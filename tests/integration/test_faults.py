@@ -26,6 +26,7 @@ BUDGET = 3  # the handler's total_max_attempts
 
 @pytest.fixture
 def faults(workspace: Workspace) -> Iterator[FaultPlan]:
+    assert workspace.cloud.gate is not None
     plan = install_faults(workspace.cloud.gate)
     plan.fired.clear()
     yield plan
@@ -150,6 +151,7 @@ def test_session_expiring_mid_run_is_replaced_by_one_new_assume_role(
     role_arn: str,
 ) -> None:
     gate = workspace.cloud.gate
+    assert gate is not None
     recycle_workers(workspace)
     assert run({"key": f"{key}.warm", "body": "warm"})[0] == 200  # the worker now holds role credentials
     session = [d for d in gate.decisions_for("s3:PutObject") if d.principal.startswith(

@@ -31,6 +31,7 @@ def test_up_serves_until_sigterm_and_its_profiles_work(tmp_path: Path, monkeypat
     process = subprocess.Popen(localcloud("--state-dir", str(state_dir), "up"), cwd=PROJECT_DIR,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
+        assert process.stdout is not None  # stdout=PIPE
         first_line = process.stdout.readline()  # blocks until both stacks are deployed, or EOF on failure
         assert first_line.startswith(READY), first_line + process.stdout.read()
 

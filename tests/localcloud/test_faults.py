@@ -19,6 +19,7 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 @pytest.fixture
 def faults(cloud: LocalCloud) -> Iterator[FaultPlan]:
+    assert cloud.gate is not None
     plan = install_faults(cloud.gate)
     yield plan
     plan.clear()
@@ -53,7 +54,8 @@ def role_s3(cloud: LocalCloud, build: Builder, role_arn: str, config: Config | N
 
 
 def test_installing_twice_adds_one_step(cloud: LocalCloud, faults: FaultPlan) -> None:
-    assert install_faults(cloud.gate) is faults is cloud.gate.faults
+    assert cloud.gate is not None
+    assert install_faults(cloud.gate) is faults
     names = [getattr(step, "__name__", "") for step in cloud.gate.steps]
     assert names.count("inject_faults") == 1
     assert names.index("inject_faults") == names.index("authorize") - 1
@@ -62,6 +64,7 @@ def test_installing_twice_adds_one_step(cloud: LocalCloud, faults: FaultPlan) ->
 def test_assume_role_is_throttled_as_many_times_as_armed(
     cloud: LocalCloud, build: Builder, faults: FaultPlan, writer: dict[str, str]
 ) -> None:
+    assert cloud.gate is not None
     sts = cloud.client("sts", "dev", config=NO_RETRIES)
     before = cloud.gate.calls["sts:AssumeRole"]
 

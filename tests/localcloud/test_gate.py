@@ -11,6 +11,7 @@ import ssl
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -354,7 +355,9 @@ def test_assume_role_calls_are_counted(cloud: LocalCloud, build: Builder) -> Non
 # --- MFA and sts:GetSessionToken ---------------------------------------------------------------------------------
 
 
-def mfa_user(cloud: LocalCloud, build: Builder, statements: list[dict[str, Any]]) -> tuple[dict[str, str], str, str]:
+def mfa_user(
+    cloud: LocalCloud, build: Builder, statements: list[Mapping[str, Any]]
+) -> tuple[dict[str, str], str, str]:
     """A dev user with a virtual MFA device: (credentials, serial number, base32 seed)."""
     name, credentials = build.user("dev", statements)
     iam = cloud.client("iam", "dev")

@@ -11,6 +11,7 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from localcloud import sigv4
@@ -181,7 +182,7 @@ def test_malformed_authorization_is_reported(authorization: str) -> None:
 
 def test_wsgi_environ_is_read_with_raw_path_and_underscore_headers() -> None:
     environ = EnvironBuilder(
-        method="PUT", path="/bucket-a/key", query_string="acl", headers={"Host": "127.0.0.1:8443"}
+        method="PUT", path="/bucket-a/key", query_string="acl", headers=Headers({"Host": "127.0.0.1:8443"})
     ).get_environ()
     environ["RAW_URI"] = "/bucket-a/a%20b?acl"
     environ["HTTP_X_AMZ_META_MY_KEY"] = "v"
