@@ -3,6 +3,7 @@
     python bench/run.py            # a table
     python bench/run.py --json     # the same figures as one JSON object
     python bench/run.py --load 500 --callers 8   # also the load run (default sizes shown)
+    python bench/run.py --fresh [--baseline REF]  # also fresh clone to demo, make test, .ci/run (minutes)
 
 Ratios are measured in the same run; absolute times are context (they depend on the machine).
 """
@@ -29,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import fresh  # noqa: E402
 from bench.load import run_load  # noqa: E402
 from localcloud.synth import synth  # noqa: E402
 from localcloud.workspace import Workspace  # noqa: E402
@@ -100,10 +102,8 @@ def program_eval_s(stack: str, runs: int = 3) -> float:
 
 
 def wall_s(command: list[str]) -> float:
-    """Wall time of a whole command, as a user starts it (it must succeed)."""
-    began = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-    return time.perf_counter() - began
+    """Wall time of a whole command in this checkout, as a user starts it (it must succeed)."""
+    return fresh.wall_s(command, ROOT)
 
 
 def main() -> int:
@@ -114,7 +114,14 @@ def main() -> int:
     parser.add_argument("--callers", type=int, default=8, help="concurrent callers in the load run")
     parser.add_argument("--no-commands", action="store_true",
                         help="skip timing `localcloud demo` and the integration tests as whole commands")
+    parser.add_argument("--fresh", action="store_true",
+                        help="also time, as whole commands: a fresh clone with empty package caches to a verified "
+                             "`make demo`, installed `make demo` and `make test`, and `.ci/run` on a clean clone")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="with --fresh: time the same commands on this commit too, in the same run")
     args = parser.parse_args()
+    if args.baseline and not args.fresh:
+        parser.error("--baseline REF compares the --fresh figures: give --fresh too")
 
     results: dict[str, Any] = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
                                "machine": f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}"}
@@ -147,6 +154,11 @@ def main() -> int:
                                              "tests/integration/test_end_to_end.py",
                                              "tests/integration/test_denials.py"]),
             }
+    if args.fresh:
+        results["fresh_commit"] = fresh.head_commit()
+        results.update(fresh.measure_commit(results["fresh_commit"]))
+        if args.baseline:
+            results["baseline_fresh"] = {"commit": args.baseline, **fresh.measure_commit(args.baseline)}
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 
@@ -178,6 +190,20 @@ def table(r: dict[str, Any]) -> str:
             ("command: localcloud demo, start to verified object (s)", f"{c['demo']:.2f}", "", "< 10"),
             ("command: end-to-end and denial tests (s)", f"{c['integration_tests']:.2f}", "", "< 20"),
         ]
+    if "fresh_demo_s" in r:
+        b = r.get("baseline_fresh", {})
+
+        def base(key: str) -> str:
+            return f"{b[key]:.1f}" if key in b else ""
+
+        rows += [
+            ("fresh clone, empty package caches, to verified make demo (s)", f"{r['fresh_demo_s']:.1f}",
+             base("fresh_demo_s"), "<= 20"),
+            ("make demo, installed (s)", f"{r['make_demo_s']:.2f}", base("make_demo_s"), "<= 3"),
+            ("make test, installed (s)", f"{r['make_test_s']:.1f}", base("make_test_s"), "<= 45"),
+            ("bash .ci/run, clean clone, empty package caches (s)", f"{r['ci_run_s']:.1f}", base("ci_run_s"),
+             "<= 150"),
+        ]
     if "load" in r:
         load = r["load"]
         rows += [
@@ -192,6 +218,9 @@ def table(r: dict[str, Any]) -> str:
     widths = [max(len(row[c]) for row in rows + [("", "ours", "baseline", "goal")]) for c in range(4)]
     header = ("", "ours", "baseline", "goal")
     lines = [f"cross-account-s3 bench, {r['date']}, {r['machine']}"]
+    if "fresh_commit" in r:
+        lines.append(f"fresh figures: ours at {r['fresh_commit'][:10]}"
+                     + (f", baseline at {r['baseline_fresh']['commit'][:10]}" if "baseline_fresh" in r else ""))
     for row in [header] + rows:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return "\n".join(lines)
