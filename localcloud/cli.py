@@ -84,7 +84,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for stack in STACKS:
             changes = workspace.deploy(stack)
             print(f"deployed {stack}: {len(changes)} resources in {workspace.timings[f'deploy_{stack}']:.2f} s")
-        workspace.write_profiles()
+        # No AWS CLI profiles: they would name a cloud that is gone when the demo exits (`up` writes them).
         ok = _invoke_and_verify(workspace)
         print("\nWho may do what (read back from the deployed IAM policies):")
         for line in describe_access(workspace):

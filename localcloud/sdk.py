@@ -1,8 +1,10 @@
 """boto3 sessions that share one botocore loader, so each service model is parsed once per process.
 
 Creating a client is most of the cost of a small API call (the service model and endpoint rules are parsed, the
-event handlers copied), and the deploy driver and the cloud's own clients create many. Clients are safe to share
-across threads; creating them from one session is not, hence ``CLIENT_LOCK``.
+event handlers copied), and the deploy driver and the cloud's own clients create many. A new session also parses
+botocore's endpoint table, so sessions are kept per set of arguments: a session holds credentials and what it
+loaded, nothing of any one call. Clients are safe to share across threads; creating them from one session is not,
+hence ``CLIENT_LOCK``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ def _shared_loader() -> botocore.loaders.Loader:
 
 
 def session(**kwargs: str) -> boto3.Session:
-    """``boto3.Session(**kwargs)`` whose service models come from the shared loader."""
+    """``boto3.Session(**kwargs)`` whose service models come from the shared loader; the same one each time."""
+    return _session(tuple(sorted(kwargs.items())))
+
+
+@functools.lru_cache(maxsize=64)
+def _session(kwargs: tuple[tuple[str, str], ...]) -> boto3.Session:
     core = botocore.session.Session()
     core.register_component("data_loader", _shared_loader())
-    return boto3.Session(botocore_session=core, **kwargs)
+    return boto3.Session(botocore_session=core, **dict(kwargs))

@@ -60,3 +60,14 @@ def test_deploy_without_a_running_cloud_says_how_to_start_one(tmp_path: Path):
                             capture_output=True, text=True, env={**os.environ})
     assert result.returncode == 2
     assert "start one with `python -m localcloud up`" in result.stderr
+
+
+def test_demo_deploys_invokes_and_verifies_the_object_then_exits_0(tmp_path: Path):
+    result = subprocess.run(localcloud("--state-dir", str(tmp_path), "demo"), cwd=PROJECT_DIR,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "deployed prod: " in result.stdout and "deployed dev: " in result.stdout
+    assert "back as the prod deployer: " in result.stdout and ", the same bytes;" in result.stdout
+    assert "prod role/cross-account-s3-writer can be assumed by:" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("demo passed in ")
+    assert not (tmp_path / "cloud.json").exists(), "the demo's cloud is gone, and so is the file that names it"
