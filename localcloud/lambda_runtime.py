@@ -178,7 +178,8 @@ class _Worker:
     """One execution environment: a ``lambda_worker`` process, the config and credentials it was started with."""
 
     def __init__(
-        self, config: FunctionConfig, generation: int, env: dict[str, str], log_path: Path, expiration: datetime
+        self, config: FunctionConfig, generation: int, env: dict[str, str], log_path: Path, expiration: datetime,
+        worker_flags: tuple[str, ...] = (),
     ) -> None:
         self.config = config
         self.generation = generation
@@ -190,7 +191,7 @@ class _Worker:
         with open(log_path, "wb") as log_file:
             self.process = subprocess.Popen(
                 # -s: no user site-packages; -P: neither localcloud/ nor the cwd on sys.path, only the task root.
-                [sys.executable, "-s", "-P", str(WORKER_SCRIPT)],
+                [sys.executable, "-s", "-P", str(WORKER_SCRIPT), *worker_flags],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log_file,
@@ -279,9 +280,14 @@ class LambdaRuntime:
         *,
         evaluate: Callable[[iam.AccessRequest], iam.Decision] = iam.evaluate,
         max_workers_per_function: int = 16,
+        retry_backoff: bool = True,
     ) -> None:
+        """``retry_backoff=False`` makes the back-off between botocore's retries (standard mode) zero inside the
+        functions: the same attempts, in the same order, without the seconds of jittered sleep between them. For
+        tests that inject throttling; a function's behaviour is otherwise unchanged (see lambda_worker)."""
         if max_workers_per_function < 1:
             raise ValueError("max_workers_per_function must be at least 1.")
+        self._worker_flags = () if retry_backoff else ("--no-retry-backoff",)
         self.endpoint = endpoint
         self.ca_bundle = ca_bundle
         self.log_dir = Path(log_dir)
@@ -586,7 +592,7 @@ class LambdaRuntime:
             if self._closed:
                 raise _shut_down()
             log_path = self._scratch / f"worker-{uuid.uuid4().hex}.log"
-            worker = _Worker(config, generation, env, log_path, credentials.expiration)
+            worker = _Worker(config, generation, env, log_path, credentials.expiration, self._worker_flags)
             self._workers.add(worker)
             self.cold_starts[config.key] += 1
         ready: dict[str, Any] | None

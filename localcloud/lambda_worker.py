@@ -9,6 +9,8 @@ Protocol (one JSON object per line, UTF-8):
 - The worker answers on its original stdout, which it keeps for the protocol alone: first ``{"ready": true}`` (or
   ``{"ready": false, "error": {...}}`` when the handler cannot be loaded, then it exits), then per request
   ``{"requestId", "durationMs", "maxMemoryUsedMb", "result": <JSON text>}`` or ``{..., "error": {...}}``.
+- ``--no-retry-backoff`` (tests that inject throttling): botocore's standard-mode retries wait no time between
+  attempts. Only the wait changes: which errors are retried, how often, and the retry quota stay botocore's own.
 - Everything the function prints or logs goes to stderr (fd 1 and ``sys.stdout`` are pointed there, and stdin is
   /dev/null), so handler output can never corrupt the protocol. The worker flushes both before each answer, so the
   parent finds an invocation's log complete once the answer has arrived.
@@ -158,6 +160,8 @@ def main() -> None:
     log_handler.addFilter(request_filter)
     logging.getLogger().addHandler(log_handler)
 
+    if "--no-retry-backoff" in sys.argv[1:]:
+        _without_retry_backoff()
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
     os.chdir(task_root)
@@ -173,6 +177,13 @@ def main() -> None:
 
     for line in requests:
         _send(answers, _invoke(handler, json.loads(line), request_filter))
+
+
+def _without_retry_backoff() -> None:
+    """Zero botocore's back-off between standard-mode retries (imported here, so only this option pays for it)."""
+    from botocore.retries import standard
+
+    standard.ExponentialBackoff.delay_amount = lambda self, context: 0  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -44,8 +44,9 @@ class Workspace:
 
     @classmethod
     def start(cls, state_dir: Path, *, port: int = 0, http_port: int = 0,
-              project_dir: Path = PROJECT_DIR) -> Workspace:
-        """Start a fresh cloud (moto's state is in memory: earlier deploys are gone, so is their state)."""
+              project_dir: Path = PROJECT_DIR, retry_backoff: bool = True) -> Workspace:
+        """Start a fresh cloud (moto's state is in memory: earlier deploys are gone, so is their state).
+        ``retry_backoff=False``: see LambdaRuntime."""
         began = time.perf_counter()
         state_dir = state_dir.resolve()
         for stale in ("state", "stacks", "aws"):
@@ -57,7 +58,7 @@ class Workspace:
         cloud = LocalCloud(accounts_from_stacks(project_dir), region, state_dir,
                            invoker=lambda *args: runtime_box[0].invoke(*args))  # pyrefly: ignore[bad-argument-type]
         cloud.start(port=port, http_port=http_port)
-        runtime = LambdaRuntime(cloud.endpoint, str(cloud.ca_bundle), state_dir / "logs")
+        runtime = LambdaRuntime(cloud.endpoint, str(cloud.ca_bundle), state_dir / "logs", retry_backoff=retry_backoff)
         runtime_box.append(runtime)
         workspace = cls(cloud, runtime, state_dir, project_dir)
         workspace._write_cloud_file()

@@ -82,7 +82,9 @@ def _live_deployment() -> Deployment:
 @pytest.fixture(scope="package")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     state_dir: Path = tmp_path_factory.mktemp("localcloud")
-    with Workspace.start(state_dir) as running:
+    # No back-off between the function's botocore retries: test_faults throttles on purpose, and its assertions
+    # are about attempts and writes, never time (the wait would be up to seconds per test, at random).
+    with Workspace.start(state_dir, retry_backoff=False) as running:
         running.deploy_all()
         yield running
 

@@ -155,6 +155,33 @@ def test_invoke_returns_the_handler_result(runtime: LambdaRuntime, deploy: Calla
     assert "x-amz-function-error" not in answer.headers
 
 
+RETRY_BACKOFF = """
+from botocore.retries import standard
+
+class ThirdAttempt:
+    attempt_number = 3
+    http_response = None  # no Retry-After header to honour
+
+def lambda_handler(event, context):
+    # What botocore's standard retry mode would wait before the third attempt (random up to 4 s).
+    return standard.ExponentialBackoff().delay_amount(ThirdAttempt())
+"""
+
+
+def test_functions_wait_botocores_back_off_between_retries(
+    runtime: LambdaRuntime, deploy: Callable[..., Function]
+) -> None:
+    answer = _invoke(runtime, deploy(RETRY_BACKOFF).name)
+    assert answer.json > 0, answer.json
+
+
+def test_without_retry_backoff_functions_retry_without_waiting(
+    endpoint: str, tmp_path: Path, deploy: Callable[..., Function]
+) -> None:
+    with LambdaRuntime(endpoint, "", tmp_path / "logs", retry_backoff=False) as runtime:
+        assert _invoke(runtime, deploy(RETRY_BACKOFF).name).json == 0
+
+
 def test_an_empty_payload_is_an_empty_event_and_arns_name_the_function(
     runtime: LambdaRuntime, deploy: Callable[..., Function]
 ) -> None:
