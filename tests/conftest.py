@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder."""
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -10,3 +11,10 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def project_dir() -> Path:
     return PROJECT_DIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The process ends next. Interpreter shutdown would run the cyclic collector over every object the session
+    imported or created (a second or more per pytest-xdist worker, waited for at the end of every run); frozen
+    objects are left to the operating system instead."""
+    gc.freeze()
