@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,8 +23,7 @@ from functools import lru_cache
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, unquote
 
-import botocore.session
-
+from localcloud import sdk
 from localcloud.sigv4 import HttpRequest
 
 PARTITION = "aws"
@@ -262,19 +260,12 @@ _MODEL_NAMES = {"monitoring": "cloudwatch", "email": "ses", "states": "stepfunct
 _IAM_PREFIXES = {"monitoring": "cloudwatch", "email": "ses"}
 
 
-_MODEL_LOCK = threading.Lock()  # the gate classifies on many threads; botocore's loader is not thread-safe
-
-
-@lru_cache(maxsize=None)
-def _session() -> botocore.session.Session:
-    return botocore.session.get_session()
-
-
 @lru_cache(maxsize=64)
 def _service_model(service: str) -> Any | None:
-    with _MODEL_LOCK:
+    # The gate classifies on many threads, and botocore's loader (shared with every client) is not thread-safe.
+    with sdk.LOADER_LOCK:
         try:
-            return _session().get_service_model(_MODEL_NAMES.get(service, service))
+            return sdk.botocore_session().get_service_model(_MODEL_NAMES.get(service, service))
         except Exception:  # noqa: BLE001 - unknown service: classified by the request's shape alone
             return None
 

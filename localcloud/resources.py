@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from localcloud.sdk import CLIENT_LOCK
+from localcloud.sdk import LOADER_LOCK
 
 Inputs = Mapping[str, Any]
 Outputs = dict[str, Any]
@@ -36,7 +36,7 @@ class Account:
     _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
-        with CLIENT_LOCK:
+        with LOADER_LOCK:
             if service not in self._clients:
                 self._clients[service] = self.session.client(service, region_name=self.region, **self.client_args)
             return self._clients[service]

@@ -1,10 +1,10 @@
 """boto3 sessions that share one botocore loader, so each service model is parsed once per process.
 
 Creating a client is most of the cost of a small API call (the service model and endpoint rules are parsed, the
-event handlers copied), and the deploy driver and the cloud's own clients create many. A new session also parses
-botocore's endpoint table, so sessions are kept per set of arguments: a session holds credentials and what it
-loaded, nothing of any one call. Clients are safe to share across threads; creating them from one session is not,
-hence ``CLIENT_LOCK``.
+event handlers copied), and the deploy driver and the cloud's own clients create many; the gate reads the same
+models to classify requests. A new session also parses botocore's endpoint table, so sessions are kept per set of
+arguments: a session holds credentials and what it loaded, nothing of any one call. Clients are safe to share
+across threads; creating them, or loading models, is not: hold ``LOADER_LOCK`` for both.
 """
 
 from __future__ import annotations
@@ -16,12 +16,24 @@ import boto3
 import botocore.loaders
 import botocore.session
 
-CLIENT_LOCK = threading.Lock()
+LOADER_LOCK = threading.Lock()
 
 
 @functools.cache
 def _shared_loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
+
+
+def _botocore_session() -> botocore.session.Session:
+    core = botocore.session.Session()
+    core.register_component("data_loader", _shared_loader())
+    return core
+
+
+@functools.cache
+def botocore_session() -> botocore.session.Session:
+    """A botocore session for reading service models."""
+    return _botocore_session()
 
 
 def session(**kwargs: str) -> boto3.Session:
@@ -31,6 +43,4 @@ def session(**kwargs: str) -> boto3.Session:
 
 @functools.lru_cache(maxsize=64)
 def _session(kwargs: tuple[tuple[str, str], ...]) -> boto3.Session:
-    core = botocore.session.Session()
-    core.register_component("data_loader", _shared_loader())
-    return boto3.Session(botocore_session=core, **dict(kwargs))
+    return boto3.Session(botocore_session=_botocore_session(), **dict(kwargs))

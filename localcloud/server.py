@@ -33,7 +33,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud.gate import Gate, Invoker
 from localcloud.principals import SessionRegistry
-from localcloud.sdk import CLIENT_LOCK
+from localcloud.sdk import LOADER_LOCK
 from localcloud.sdk import session as sdk_session
 from localcloud.tls import CertificatePaths, ensure_certificates
 
@@ -320,7 +320,7 @@ class LocalCloud:
             if account_name is None:
                 raise LocalCloudError("client() needs an account name or credentials.")
             credentials = self.deployer_credentials(account_name)
-        with CLIENT_LOCK:
+        with LOADER_LOCK:
             if self._client_session is None:
                 self._client_session = sdk_session(region_name=self.region)
             session = self._client_session
@@ -332,7 +332,7 @@ class LocalCloud:
         if service == "s3":
             config = config.merge(Config(signature_version="s3v4"))  # presigned URLs too (like `aws s3 presign`)
         kwargs["config"] = config.merge(kwargs["config"]) if "config" in kwargs else config
-        with CLIENT_LOCK:  # botocore sessions are not safe for concurrent client creation
+        with LOADER_LOCK:  # botocore sessions are not safe for concurrent client creation
             return session.client(service, **kwargs)
 
 
