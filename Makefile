@@ -14,7 +14,10 @@ unexport PYTHONDONTWRITEBYTECODE
 .PHONY: test demo up unit integration bench bench-fresh snapshots typecheck venv lock uv-bin clean
 
 $(UV): tools/uv-requirements.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "$(PYTHON) is Python %d.%d; this project needs 3.11 or newer (make PYTHON=python3.12 ...)" % sys.version_info[:2])'
+	@$(PYTHON) -c 'import importlib.util, sys; v = sys.version_info[:2]; sys.exit( \
+	  "$(PYTHON) is Python %d.%d; this project needs 3.11 or newer (make PYTHON=python3.12 ...)" % v if v < (3, 11) \
+	  else "$(PYTHON) has no pip, which make needs once to fetch uv (Debian, Ubuntu: apt install python3-pip)" \
+	  if importlib.util.find_spec("pip") is None else 0)'
 	rm -rf $(UV_DIR)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
 	  --only-binary :all: --require-hashes --target $(UV_DIR) -r tools/uv-requirements.txt
