@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +94,19 @@ def pyrefly() -> str:
     return found
 
 
-def check(program: Path) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
-    """Check one file with the project's pyrefly.toml and this interpreter (an active virtualenv would otherwise
-    take precedence over the config's); return the run and its errors."""
+@dataclass
+class Checked:
+    returncode: int
+    errors: list[dict[str, Any]]  # severity "error" only
+    report: str  # one line per error, or what pyrefly printed on stderr
+
+
+def check(source: str, tmp_path: Path) -> Checked:
+    """Check `source` as one file with the project's pyrefly.toml and this interpreter (an active virtualenv would
+    otherwise take precedence over the config's)."""
     assert CONFIG.is_file(), f"{CONFIG} is missing"
+    program = tmp_path / "program.py"
+    program.write_text(source)
     env = dict(os.environ, NO_COLOR="1")
     result = subprocess.run(
         [pyrefly(), "check", "--config", str(CONFIG), "--python-interpreter-path", sys.executable,
@@ -108,7 +118,10 @@ def check(program: Path) -> tuple[subprocess.CompletedProcess[str], list[dict[st
         errors = json.loads(result.stdout)["errors"]
     except (ValueError, KeyError) as exc:
         raise AssertionError(f"pyrefly printed no JSON report\n{report}") from exc
-    return result, [e for e in errors if e["severity"] == "error"]
+    errors = [e for e in errors if e["severity"] == "error"]
+    lines = "\n".join(f"{e['line']}: [{e['name']}] {e['description']}" for e in errors)
+    print(lines)
+    return Checked(result.returncode, errors, lines or result.stderr)
 
 
 def mistake_lines(program: str) -> dict[str, int]:
@@ -117,13 +130,10 @@ def mistake_lines(program: str) -> dict[str, int]:
 
 
 def test_mistakes_on_pulumi_aws_resources_fail_the_check(tmp_path: Path):
-    program = tmp_path / "bad_program.py"
-    program.write_text(BAD_PROGRAM)
-    result, errors = check(program)
-    report = "\n".join(f"{e['line']}: [{e['name']}] {e['description']}" for e in errors) or result.stderr
-    print(report)
+    checked = check(BAD_PROGRAM, tmp_path)
+    errors, report = checked.errors, checked.report
 
-    assert result.returncode == 1, report
+    assert checked.returncode == 1, report
     lines = mistake_lines(BAD_PROGRAM)
     assert lines.keys() == MISTAKES.keys()
     for mistake, expected in MISTAKES.items():
@@ -137,11 +147,7 @@ def test_mistakes_on_pulumi_aws_resources_fail_the_check(tmp_path: Path):
 
 
 def test_a_correct_program_passes(tmp_path: Path):
-    program = tmp_path / "good_program.py"
-    program.write_text(GOOD_PROGRAM)
-    result, errors = check(program)
-    report = "\n".join(f"{e['line']}: [{e['name']}] {e['description']}" for e in errors) or result.stderr
-    print(report)
+    checked = check(GOOD_PROGRAM, tmp_path)
 
-    assert errors == [], report
-    assert result.returncode == 0, report
+    assert checked.errors == [], checked.report
+    assert checked.returncode == 0, checked.report
