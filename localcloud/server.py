@@ -138,8 +138,12 @@ class LocalCloud:
 
     def stop(self) -> None:
         """Shut both listeners down and wait for their threads. Safe to call twice."""
-        for server in self._servers:
-            server.shutdown()
+        # shutdown() waits for the serving loop's next poll: ask both at once rather than wait twice.
+        stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper, server in zip(stoppers, self._servers):
+            stopper.join()
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=10)
