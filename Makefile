@@ -7,29 +7,44 @@ UV_DIR := .tools/uv-$(UV_VERSION)
 UV := $(UV_DIR)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest -n auto --dist worksteal
+# uv builds exactly this environment (a UV_PROJECT_ENVIRONMENT of the caller's would send it elsewhere).
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 # Python caches compiled modules in __pycache__; a shell that turns that off makes every process (each test
 # worker, each Lambda worker, each CLI run) compile pulumi, moto and botocore again, about 2.5 s apiece.
 unexport PYTHONDONTWRITEBYTECODE
+# $(PYTHON) checked, then named by its full path: uv reads a bare "python3" as "any Python 3" and might pick
+# another interpreter than the one checked here.
+FOUND_PYTHON = $$($(PYTHON) -c 'import importlib.util, sys; v = sys.version_info[:2]; sys.exit( \
+  "$(PYTHON) is Python %d.%d; this project needs 3.11 or newer (make PYTHON=python3.12 ...)" % v if v < (3, 11) \
+  else "$(PYTHON) has no pip, which make needs once to fetch uv (Debian, Ubuntu: apt install python3-pip)" \
+  if importlib.util.find_spec("pip") is None else print(sys.executable))')
 
-.PHONY: test demo up unit integration bench bench-fresh snapshots typecheck venv lock uv-bin clean
+.PHONY: test demo up unit integration bench bench-fresh snapshots typecheck venv program-venv lock uv-bin clean
 
 $(UV): tools/uv-requirements.txt
-	@$(PYTHON) -c 'import importlib.util, sys; v = sys.version_info[:2]; sys.exit( \
-	  "$(PYTHON) is Python %d.%d; this project needs 3.11 or newer (make PYTHON=python3.12 ...)" % v if v < (3, 11) \
-	  else "$(PYTHON) has no pip, which make needs once to fetch uv (Debian, Ubuntu: apt install python3-pip)" \
-	  if importlib.util.find_spec("pip") is None else 0)'
-	rm -rf $(UV_DIR)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
-	  --only-binary :all: --require-hashes --target $(UV_DIR) -r tools/uv-requirements.txt
-	@touch $@
+	@python="$(FOUND_PYTHON)" && \
+	rm -rf .tools/uv-* && \
+	"$$python" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+	  --only-binary :all: --require-hashes --target $(UV_DIR) -r tools/uv-requirements.txt && \
+	test -x $@ && touch $@
 
-## make venv: create or update .venv from uv.lock (every other target does this first)
+# An existing .venv keeps its interpreter (checked when it was made; `make clean` to change it), so the usual
+# no-op sync starts no Python at all.
+SYNC = if [ -x $(PY) ]; then $(UV) sync --locked --quiet $(1); \
+  else python="$(FOUND_PYTHON)" && $(UV) sync --locked --quiet $(1) --python "$$python"; fi
+
+## make venv: create or update .venv from uv.lock, with the dev group (every other target does this first)
 venv: $(UV)
-	$(UV) sync --locked --quiet --python $(PYTHON)
+	@$(call SYNC,--group dev)
+
+## make program-venv: only what the Pulumi program needs (the preview and deploy workflows)
+program-venv: $(UV)
+	@$(call SYNC,)
 
 ## make test: install (once), then run the whole suite across every core: unit, localcloud and end-to-end tests
 test: venv
-	$(PY) -m pytest -n auto --dist worksteal
+	$(PYTEST)
 
 ## make demo: start the offline two-account cloud, deploy prod then dev, invoke the Lambda, verify the object
 demo: venv
@@ -40,10 +55,10 @@ up: venv
 	$(PY) -m localcloud up
 
 unit: venv
-	$(PY) -m pytest -n auto --dist worksteal -m "not integration"
+	$(PYTEST) -m "not integration"
 
 integration: venv
-	$(PY) -m pytest -n auto --dist worksteal -m integration
+	$(PYTEST) -m integration
 
 ## make bench: the quick benchmarks; make bench-fresh adds fresh clone, make test and .ci/run (minutes)
 bench: venv
