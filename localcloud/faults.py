@@ -206,11 +206,11 @@ class FaultPlan:
 
 def install_faults(gate: Gate) -> FaultPlan:
     """The gate's FaultPlan (``gate.faults``), installing it as a step before "authorize" the first time."""
-    plan: FaultPlan | None = getattr(gate, "faults", None)
+    plan = gate.faults
     if plan is None:
         plan = FaultPlan(gate)
         gate.add_step(plan.inject_faults, before="authorize")
-        gate.faults = plan  # type: ignore[attr-defined]
+        gate.faults = plan
     return plan
 
 

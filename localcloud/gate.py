@@ -41,7 +41,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from werkzeug.test import run_wsgi_app
@@ -52,6 +52,9 @@ from localcloud.actions import ActionPlan, Check, UnknownOperation, classify, la
 from localcloud.iam import AccessRequest, Decision, evaluate
 from localcloud.iam.evaluation import BOUNDARY, IDENTITY, RESOURCE, SESSION, TRUST
 from localcloud.principals import MotoDirectory, ResolvedPrincipal, SessionRegistry, resolve, verify_totp
+
+if TYPE_CHECKING:  # localcloud.faults builds on the gate, so the gate names it for types only
+    from localcloud.faults import FaultPlan
 
 log = logging.getLogger("localcloud.gate")
 
@@ -336,6 +339,7 @@ class Gate:
         self.clock = clock
         self.decisions: deque[GateDecision] = deque(maxlen=decisions_maxlen)
         self.calls: Counter[str] = Counter()
+        self.faults: FaultPlan | None = None  # set by localcloud.faults.install_faults
         self._lock = threading.Lock()
         preload()
         self.steps: list[Step] = [

@@ -43,4 +43,9 @@ def session(**kwargs: str) -> boto3.Session:
 
 @functools.lru_cache(maxsize=64)
 def _session(kwargs: tuple[tuple[str, str], ...]) -> boto3.Session:
-    return boto3.Session(botocore_session=_botocore_session(), **dict(kwargs))
+    with LOADER_LOCK:
+        created = boto3.Session(botocore_session=_botocore_session(), **dict(kwargs))
+        # Each boto3 session appends boto3's own data folder to the loader's search path: keep it once.
+        paths = _shared_loader().search_paths
+        paths[:] = list(dict.fromkeys(paths))
+    return created

@@ -111,7 +111,6 @@ class LocalCloud:
         self._saved_environ: dict[str, str] = {}
         self._saved_no_auth_count: float | None = None
         self._saved_get_permission: Any = None
-        self._client_session: boto3.session.Session | None = None  # shared by client(): models load once
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -307,7 +306,7 @@ class LocalCloud:
             if account_name is None:
                 raise LocalCloudError("session() needs an account name or credentials.")
             credentials = self.deployer_credentials(account_name)
-        return boto3.session.Session(region_name=self.region, **_boto3_credentials(credentials))
+        return sdk_session(region_name=self.region, **_boto3_credentials(credentials))
 
     def client(
         self,
@@ -324,10 +323,7 @@ class LocalCloud:
             if account_name is None:
                 raise LocalCloudError("client() needs an account name or credentials.")
             credentials = self.deployer_credentials(account_name)
-        with LOADER_LOCK:
-            if self._client_session is None:
-                self._client_session = sdk_session(region_name=self.region)
-            session = self._client_session
+        session = sdk_session(region_name=self.region)  # the credentials go to the client: one session serves all
         kwargs.update(_boto3_credentials(credentials))
         kwargs.setdefault("region_name", self.region)
         kwargs.setdefault("endpoint_url", self.endpoint if secure else self.http_endpoint)
