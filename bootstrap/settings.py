@@ -127,8 +127,8 @@ def _common(r: ConfigReader, stack: str, region: str | None, allowed_account_ids
         tags=r.tags(),
     )
     if ci.existing_oidc_provider_arn and account_id:
-        provider_account = OIDC_PROVIDER_ARN.fullmatch(ci.existing_oidc_provider_arn).group(1)  # type: ignore[union-attr]
-        if provider_account != account_id:
+        provider = OIDC_PROVIDER_ARN.fullmatch(ci.existing_oidc_provider_arn)  # matched when it was read
+        if provider is not None and provider.group(1) != account_id:
             r.fail("existingOidcProviderArn", f"a provider in account {account_id}", ci.existing_oidc_provider_arn)
     if ci.state_kms_key_arn and not ci.state_bucket:
         r.problems.append(f"{r.qualified('stateKmsKeyArn')}: only with {r.qualified('stateBucket')} "

@@ -643,9 +643,10 @@ class LambdaRuntime:
             region_name=config.region,
             role_session_name=config.name,
             role_arn=config.role,
-            policy=None,  # type: ignore[arg-type]
+            # moto types both as str, and reads None as "not given", as STS does.
+            policy=None,  # pyrefly: ignore[bad-argument-type]
             duration=int(CREDENTIALS_DURATION.total_seconds()),
-            external_id=None,  # type: ignore[arg-type]
+            external_id=None,  # pyrefly: ignore[bad-argument-type]
         )
 
     def _code_dir(self, config: FunctionConfig) -> Path:

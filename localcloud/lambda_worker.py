@@ -155,8 +155,9 @@ def main() -> None:
     request_filter = _RequestIdFilter()
     log_handler = logging.StreamHandler(sys.stderr)
     log_handler.terminator = ""
-    log_handler.setFormatter(_LineFormatter(LOG_FORMAT, "%Y-%m-%dT%H:%M:%S"))
-    log_handler.formatter.converter = time.gmtime  # type: ignore[union-attr]
+    formatter = _LineFormatter(LOG_FORMAT, "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    log_handler.setFormatter(formatter)
     log_handler.addFilter(request_filter)
     logging.getLogger().addHandler(log_handler)
 
@@ -183,7 +184,7 @@ def _without_retry_backoff() -> None:
     """Zero botocore's back-off between standard-mode retries (imported here, so only this option pays for it)."""
     from botocore.retries import standard
 
-    standard.ExponentialBackoff.delay_amount = lambda self, context: 0  # type: ignore[method-assign]
+    standard.ExponentialBackoff.delay_amount = lambda self, context: 0
 
 
 if __name__ == "__main__":

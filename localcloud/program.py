@@ -123,12 +123,13 @@ def run_pulumi(
     import pulumi
     from pulumi.runtime import mocks as pulumi_mocks
     from pulumi.runtime import settings as pulumi_settings
-    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.stack import Stack, run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
     values = dict(stack_config(stack, project_dir) if config is None else config)
-    # A new root Stack for each run; the SDK keeps the last one in a context variable.
-    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+    # A new root Stack for each run; the SDK keeps the last one in a context variable (None: none yet, which its
+    # type does not admit).
+    pulumi_settings.set_root_resource(None)  # pyrefly: ignore[bad-argument-type]
     pulumi_mocks.set_mocks(mocks, project=project_name(project_dir), stack=stack, preview=preview,
                            monitor=monitor)
     pulumi.runtime.set_all_config(values, [])
@@ -136,11 +137,12 @@ def run_pulumi(
     pulumi_settings.SETTINGS.rpc_manager.clear()  # pyrefly: ignore[missing-attribute]
     pulumi_settings.SETTINGS.outputs.clear()  # pyrefly: ignore[missing-attribute]
     root = pulumi_settings.get_root_resource()
+    assert isinstance(root, Stack), "set_mocks() makes the root Stack"
 
     with _inside(project_dir):
         _sync_await(run_pulumi_func(body))
         exports: dict[str, StackOutput] = {}
-        for name, value in root.outputs.items():  # type: ignore[union-attr]
+        for name, value in root.outputs.items():
             output = pulumi.Output.from_input(value)
             resolved = _sync_await(output.future())
             exports[name] = StackOutput(resolved, bool(_sync_await(output.is_secret())))

@@ -65,7 +65,7 @@ class LocalCloudError(Exception):
 def _request_handler() -> type:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    class QuietHandler(MotoRequestHandler):  # type: ignore[misc, valid-type]
+    class QuietHandler(MotoRequestHandler):
         """moto's handler (keeps underscores in S3 metadata headers), logging requests at DEBUG only."""
 
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
@@ -177,7 +177,7 @@ class LocalCloud:
         # moto.s3 applies bucket-policy Deny statements to object requests by itself, ignoring their conditions
         # (a TLS-only policy would deny HTTPS requests too); the gate has already evaluated the bucket policy.
         self._saved_get_permission = FakeBucket.__dict__.get("get_permission")
-        FakeBucket.get_permission = _bucket_permission_neutral  # type: ignore[method-assign]
+        FakeBucket.get_permission = _bucket_permission_neutral
 
     def _restore_moto(self) -> None:
         from moto import settings
@@ -189,7 +189,7 @@ class LocalCloud:
             settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved_no_auth_count
             self._saved_no_auth_count = None
         if self._saved_get_permission is not None:
-            FakeBucket.get_permission = self._saved_get_permission  # type: ignore[method-assign]
+            FakeBucket.get_permission = self._saved_get_permission
             self._saved_get_permission = None
 
     @staticmethod

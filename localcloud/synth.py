@@ -189,6 +189,7 @@ class RecordingMonitor(MockMonitor):
 
     def __init__(self, mocks: RecordingMocks):
         super().__init__(mocks)
+        self.recording = mocks  # the SDK keeps it as self.mocks, typed as any Mocks
 
     def RegisterResource(self, request):  # noqa: N802 (the gRPC method name)
         return self._with_parent(request, super().RegisterResource)
@@ -197,7 +198,7 @@ class RecordingMonitor(MockMonitor):
         return self._with_parent(request, super().ReadResource)
 
     def _with_parent(self, request: Any, handle: Any) -> Any:
-        local = self.mocks._request  # type: ignore[attr-defined]
+        local = self.recording._request
         local.parent = request.parent
         try:
             return handle(request)
