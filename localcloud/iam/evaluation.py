@@ -1,4 +1,4 @@
-"""The IAM policy evaluation algorithm of localcloud: one request in, one allow/deny decision out.
+"""The IAM policy evaluation algorithm of localcloud: one request in, one structured decision out (decision.py).
 
 Pure and deterministic: standard library only, no clock, no I/O. The caller (the localcloud gate) resolves who is
 calling and which policies apply; this module decides. Sources (IAM User Guide unless said otherwise):
@@ -10,9 +10,26 @@ calling and which policies apply; this module decides. Sources (IAM User Guide u
   policies, boundary, session policy) and the resource's account (resource or trust policy) must allow.
 - STS API_AssumeRole.html: cross-account AssumeRole needs the trust policy and the caller's identity allow even when
   the trust policy names the user; in the same account either naming the caller in the trust policy or trusting the
-  account plus an identity allow.
+  account plus an identity allow. sts:TagSession (id_session-tags.html, "Permissions required to add session tags")
+  and sts:SetSourceIdentity (id_credentials_temp_control-access_monitor.html) are authorized the same way, against
+  the trust policy and the caller's identity policy.
+- STS API_GetCallerIdentity.html: "No permissions are required to perform this operation", so it is allowed even
+  under an explicit deny.
 - id_roles_use_switch-role-console.html: the root user cannot assume a role (STS answers "Roles may not be assumed
   by root accounts").
+
+Session policies. The inline ``Policy`` and the managed ``PolicyArns`` (up to 10) of AssumeRole are one policy type,
+"session policies", combined like the policies of any one type: the session may do what ANY of them allows, and that
+set is intersected with the identity-based policies (and the boundary). Pages: access_policies.html#policies_session
+("You can pass a single JSON inline session policy document using the Policy parameter. You can use the PolicyArns
+parameter to specify up to 10 managed session policies"; "The permissions for a session are the intersection of the
+identity-based policies ... and the session policies"); access_policies.html, "Overview of JSON policies" ("If
+multiple policies apply to a request, AWS applies a logical OR across all of those policies"); and
+reference_policies_evaluation-logic.html, whose session step is one check for the whole type ("If a session policy
+is present and does not allow the requested action, then the request is implicitly denied"). STS API_AssumeRole.html
+also treats them as one set ("the intersection of the role's identity-based policy and the session policies"; one
+2,048-character plaintext limit "for both inline and managed session policies"). No page says that each session
+policy must allow on its own. An explicit Deny in any of them still wins.
 
 Choices where the documentation is silent, taken so that the emulator never grants more than AWS would without
 a reason:
@@ -20,9 +37,10 @@ a reason:
   grants alone; across accounts the caller's identity policy must still allow.
 - When a permissions boundary or a session policy is present it must also allow, except for the same-account grants
   the evaluation-logic page exempts (resource or trust policy naming the user or the session itself).
-- Statements with an unsupported condition operator never grant, and still deny (see conditions.py).
+- Statements with an unsupported condition operator never grant, and still deny (see conditions.py); either way
+  they are reported in ``Decision.errors``.
 - A statement whose policy variable cannot be filled does not apply, Allow or Deny
-  (reference_policies_variables.html: "causes the statement to be invalid").
+  (reference_policies_variables.html: "causes the statement to be invalid"); it is reported in ``Decision.errors``.
 """
 
 from __future__ import annotations
@@ -31,27 +49,44 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from localcloud.iam.conditions import evaluate_condition_block, normalize_context
-from localcloud.iam.matching import (
-    VARIABLES_VERSION,
-    ContextValues,
-    PrincipalMatch,
-    UnresolvedVariable,
-    action_matches,
-    as_list,
-    match_principal,
-    not_principal_excludes,
-    resource_matches,
+from localcloud.iam.conditions import normalize_context
+from localcloud.iam.decision import (
+    ALLOW,
+    BOUNDARY,
+    EXPLICIT_DENY,
+    IDENTITY,
+    IMPLICIT_DENY,
+    RESOURCE,
+    SESSION,
+    TRUST,
+    Decision,
+    StatementRef,
 )
+from localcloud.iam.matching import PrincipalMatch
+from localcloud.iam.statements import Assessment, Hit, Statement, assess, statements_of
+
+__all__ = [
+    "ALLOW",
+    "ALWAYS_ALLOWED_ACTIONS",
+    "BOUNDARY",
+    "CALLER_KINDS",
+    "EXPLICIT_DENY",
+    "IDENTITY",
+    "IMPLICIT_DENY",
+    "RESOURCE",
+    "SESSION",
+    "TRUST",
+    "TRUST_POLICY_ACTIONS",
+    "AccessRequest",
+    "Caller",
+    "Decision",
+    "StatementRef",
+    "evaluate",
+    "is_always_allowed",
+    "is_trust_policy_action",
+]
 
 CALLER_KINDS = ("user", "assumed-role", "root", "service")
-
-# Policy kinds, as named in Decision.reason and Decision.deciding_policy.
-IDENTITY = "identity-based policy"
-BOUNDARY = "permissions boundary"
-SESSION = "session policy"
-RESOURCE = "resource policy"
-TRUST = "role trust policy"
 
 # Actions authorized by the role's trust policy (request.resource_policy) rather than by a resource policy.
 # sts:TagSession and sts:SetSourceIdentity are evaluated alongside sts:AssumeRole (API_AssumeRole.html).
@@ -65,9 +100,20 @@ TRUST_POLICY_ACTIONS = frozenset(
     }
 )
 
-# STS answers GetCallerIdentity whatever the policies say, even under an explicit deny
-# (API_GetCallerIdentity.html: "No permissions are required to perform this operation").
-ALWAYS_ALLOWED_ACTIONS = frozenset({"sts:getcalleridentity"})
+# Actions AWS answers whatever the policies say, even under an explicit deny, with the page that says so.
+ALWAYS_ALLOWED_ACTIONS: Mapping[str, str] = {
+    "sts:getcalleridentity": 'STS API_GetCallerIdentity.html: "No permissions are required to perform this operation"',
+}
+
+
+def is_trust_policy_action(action: str) -> bool:
+    """Whether ``action`` is authorized by the role's trust policy (AssumeRole*, TagSession, SetSourceIdentity)."""
+    return action.lower() in TRUST_POLICY_ACTIONS
+
+
+def is_always_allowed(action: str) -> bool:
+    """Whether AWS allows ``action`` whatever the policies say (sts:GetCallerIdentity); case-insensitive."""
+    return action.lower() in ALWAYS_ALLOWED_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -75,7 +121,9 @@ class Caller:
     """Who is calling, with every policy that applies to them on the caller's side.
 
     ``principal_arn`` is the value of ``aws:PrincipalArn``: the user ARN, for a role session the role ARN (with
-    its path), the root ARN, or for a service its service name.
+    its path), the root ARN, or for a service its service name. ``session_policies`` holds the session's inline
+    policy and its managed session policies (PolicyArns); ``session_policy`` is the older single-policy field,
+    counted as one more session policy.
     """
 
     arn: str
@@ -85,6 +133,7 @@ class Caller:
     identity_policies: tuple[Mapping[str, Any], ...] = ()
     permissions_boundary: Mapping[str, Any] | None = None
     session_policy: Mapping[str, Any] | None = None
+    session_policies: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in CALLER_KINDS:
@@ -93,6 +142,15 @@ class Caller:
             )
         if self.kind != "service" and not self.account:
             raise ValueError(f"Caller {self.arn!r} of kind {self.kind!r} needs its 12-digit account.")
+        object.__setattr__(self, "identity_policies", tuple(self.identity_policies))
+        object.__setattr__(self, "session_policies", tuple(self.session_policies))
+
+    @property
+    def all_session_policies(self) -> tuple[Mapping[str, Any], ...]:
+        """Every session policy of the session, ``session_policies`` first, then ``session_policy``."""
+        if self.session_policy is None:
+            return self.session_policies
+        return (*self.session_policies, self.session_policy)
 
 
 @dataclass(frozen=True)
@@ -109,159 +167,6 @@ class AccessRequest:
     resource_account: str | None
     context: Mapping[str, Any] = field(default_factory=dict)
     resource_policy: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The answer, with a short reason naming the deciding policy kind and statement."""
-
-    allowed: bool
-    reason: str
-    deciding_policy: str | None = None  # one of the policy kinds above, when a single policy decided
-    deciding_statement: str | None = None  # Sid, or "#n" (1-based) for a statement without one
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Statements
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Statement:
-    """A statement with where it came from."""
-
-    kind: str
-    label: str  # Sid, or "#n"
-    body: Mapping[str, Any]
-    variables_enabled: bool
-
-    @property
-    def effect(self) -> str:
-        return str(self.body.get("Effect", ""))
-
-    @property
-    def described(self) -> str:
-        return f"{self.kind} (statement {self.label})"
-
-
-@dataclass(frozen=True)
-class _Hit:
-    """A statement that applies to the request, with how its Principal named the caller (policies with one)."""
-
-    statement: _Statement
-    naming: PrincipalMatch | None = None
-
-
-def _statements(policy: Mapping[str, Any] | None, kind: str) -> list[_Statement]:
-    """The statements of a policy document (Statement may be one object or a list)."""
-    if not policy:
-        return []
-    variables_enabled = str(policy.get("Version", "")) == VARIABLES_VERSION
-    found = []
-    for index, body in enumerate(as_list(policy.get("Statement")), start=1):
-        if isinstance(body, Mapping):
-            label = str(body.get("Sid") or f"#{index}")
-            found.append(_Statement(kind=kind, label=label, body=body, variables_enabled=variables_enabled))
-    return found
-
-
-@dataclass(frozen=True)
-class _Evaluation:
-    """Everything the decision steps share for one request."""
-
-    request: AccessRequest
-    context: ContextValues
-    # Statements skipped or applied because they could not be evaluated, reported in a denial's reason.
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def caller(self) -> Caller:
-        return self.request.caller
-
-    @property
-    def cross_account(self) -> bool:
-        """Whether the resource lives in another account than the caller (never for a service principal)."""
-        owner = self.request.resource_account
-        return self.caller.account is not None and owner is not None and owner != self.caller.account
-
-
-def _action_applies(body: Mapping[str, Any], action: str) -> bool:
-    if "Action" in body:
-        return action_matches(body["Action"], action)
-    if "NotAction" in body:
-        return not action_matches(body["NotAction"], action)
-    return False  # a statement without Action or NotAction is invalid and grants or denies nothing
-
-
-def _resource_applies(statement: _Statement, resource: str, variables: ContextValues | None) -> bool:
-    body = statement.body
-    if statement.kind == TRUST:
-        return True  # a trust policy's resource is the role it is attached to; it has no Resource element
-    if "Resource" in body:
-        return resource_matches(body["Resource"], resource, variables)
-    if "NotResource" in body:
-        return not resource_matches(body["NotResource"], resource, variables)
-    return False
-
-
-def _principal_naming(statement: _Statement, caller: Caller) -> PrincipalMatch | None:
-    """How a resource or trust policy statement names the caller; None when it does not apply to the caller."""
-    body = statement.body
-    if "Principal" in body:
-        return match_principal(body["Principal"], caller)
-    if "NotPrincipal" in body:
-        deny = statement.effect == "Deny"
-        if not_principal_excludes(body["NotPrincipal"], caller, whole_chain=deny):
-            return None
-        return PrincipalMatch.DIRECT  # "everyone except ..." names the caller as much as "*" does
-    return None
-
-
-def _applies(statement: _Statement, evaluation: _Evaluation) -> _Hit | None:
-    """The statement as a hit if it applies to this request (action, resource, principal, conditions)."""
-    request = evaluation.request
-    body = statement.body
-    variables = evaluation.context if statement.variables_enabled else None
-    naming: PrincipalMatch | None = None
-    try:
-        if not _action_applies(body, request.action):
-            return None
-        if not _resource_applies(statement, request.resource, variables):
-            return None
-        if statement.kind in (RESOURCE, TRUST):
-            naming = _principal_naming(statement, request.caller)
-            if naming is None:
-                return None
-        outcome = evaluate_condition_block(body.get("Condition"), evaluation.context, variables)
-    except UnresolvedVariable as error:
-        evaluation.notes.append(f"{statement.described} does not apply: {error}")
-        return None
-    if outcome.unsupported:
-        # Fail closed: an operator we cannot evaluate never grants, and it lets a Deny stand.
-        effect = "still denies" if statement.effect == "Deny" else "grants nothing"
-        evaluation.notes.append(f"{statement.described} {effect}: {outcome.detail}")
-        return _Hit(statement, naming) if statement.effect == "Deny" else None
-    return _Hit(statement, naming) if outcome.matched else None
-
-
-def _first_hit(statements: list[_Statement], effect: str, evaluation: _Evaluation) -> _Hit | None:
-    for statement in statements:
-        if statement.effect == effect:
-            hit = _applies(statement, evaluation)
-            if hit is not None:
-                return hit
-    return None
-
-
-def _strongest_allow(statements: list[_Statement], evaluation: _Evaluation) -> _Hit | None:
-    """The Allow that names the caller most specifically (resource and trust policies)."""
-    best: _Hit | None = None
-    for statement in statements:
-        if statement.effect == "Allow":
-            hit = _applies(statement, evaluation)
-            if hit is not None and (best is None or (hit.naming or 0) > (best.naming or 0)):
-                best = hit
-    return best
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -296,161 +201,208 @@ def _build_context(request: AccessRequest) -> dict[str, tuple[str, ...]]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _deny(reason: str, hit: _Hit | None = None) -> Decision:
-    if hit is None:
-        return Decision(allowed=False, reason=reason)
-    return Decision(False, reason, hit.statement.kind, hit.statement.label)
+@dataclass(frozen=True)
+class _Evaluation:
+    """Everything the decision steps share for one request."""
+
+    request: AccessRequest
+    assessment: Assessment
+
+    @property
+    def caller(self) -> Caller:
+        return self.request.caller
+
+    @property
+    def cross_account(self) -> bool:
+        """Whether the resource lives in another account than the caller (never for a service principal)."""
+        owner = self.request.resource_account
+        return self.caller.account is not None and owner is not None and owner != self.caller.account
+
+    @property
+    def what(self) -> str:
+        return f"{self.request.action} on {self.request.resource}"
 
 
-def _allow(reason: str, hit: _Hit | None = None) -> Decision:
-    if hit is None:
-        return Decision(allowed=True, reason=reason)
-    return Decision(True, reason, hit.statement.kind, hit.statement.label)
+def _refs(hits: list[Hit]) -> tuple[StatementRef, ...]:
+    return tuple(dict.fromkeys(hit.statement.ref for hit in hits))
 
 
-def _caller_policies(evaluation: _Evaluation) -> dict[str, list[_Statement]]:
-    """The caller-side policies by kind. The root user and service principals have none that apply."""
-    caller = evaluation.caller
+def _implicit(reason: str, missing: str | None) -> Decision:
+    return Decision(False, reason, effect=IMPLICIT_DENY, missing_allow=missing)
+
+
+def _allowed(reason: str, primary: Hit | None, determining: list[Hit]) -> Decision:
+    """An allow, naming ``primary`` as the deciding statement and every hit that had to allow as determining."""
+    if primary is None:
+        return Decision(True, reason, effect=ALLOW, determining=_refs(determining))
+    statement = primary.statement
+    return Decision(True, reason, statement.kind, statement.label, effect=ALLOW, determining=_refs(determining))
+
+
+def _caller_statements(caller: Caller) -> list[Statement]:
+    """The caller-side statements, identity first, then boundary, then session policies. The root user and service
+    principals have none that apply."""
     if caller.kind in ("root", "service"):
-        return {IDENTITY: [], BOUNDARY: [], SESSION: []}
-    statements: list[_Statement] = []
-    for policy in caller.identity_policies:
-        statements.extend(_statements(policy, IDENTITY))
-    return {
-        IDENTITY: statements,
-        BOUNDARY: _statements(caller.permissions_boundary, BOUNDARY),
-        SESSION: _statements(caller.session_policy, SESSION),
-    }
+        return []
+    return [
+        *statements_of(caller.identity_policies, IDENTITY),
+        *statements_of((caller.permissions_boundary,), BOUNDARY),
+        *statements_of(caller.all_session_policies, SESSION),
+    ]
 
 
-def _explicit_deny(
-    evaluation: _Evaluation, caller_side: dict[str, list[_Statement]], resource_side: list[_Statement]
-) -> Decision | None:
-    """Step 1: an explicit Deny in any applicable policy is final."""
-    for statements in (*caller_side.values(), resource_side):
-        hit = _first_hit(statements, "Deny", evaluation)
-        if hit is not None:
-            return _deny(f"explicit deny in {hit.statement.described}", hit)
-    return None
-
-
-def _what(evaluation: _Evaluation) -> str:
-    return f"{evaluation.request.action} on {evaluation.request.resource}"
-
-
-def _limits(evaluation: _Evaluation, caller_side: dict[str, list[_Statement]]) -> Decision | None:
-    """A denial when a present permissions boundary or session policy does not allow; None when they do."""
-    caller = evaluation.caller
-    for kind, present in ((BOUNDARY, caller.permissions_boundary), (SESSION, caller.session_policy)):
-        if present is not None and _first_hit(caller_side[kind], "Allow", evaluation) is None:
-            return _deny(f"{kind} does not allow {_what(evaluation)}")
-    return None
-
-
-def _identity_side(evaluation: _Evaluation, caller_side: dict[str, list[_Statement]]) -> Decision:
-    """The caller's own account: an identity-based Allow, narrowed by the boundary and session policy."""
-    hit = _first_hit(caller_side[IDENTITY], "Allow", evaluation)
-    if hit is None:
-        return _deny(f"no {IDENTITY} allows {_what(evaluation)}")
-    limited = _limits(evaluation, caller_side)
-    if limited is not None:
-        return limited
-    return _allow(f"allowed by {hit.statement.described}", hit)
-
-
-def _same_account_grant(
-    evaluation: _Evaluation, caller_side: dict[str, list[_Statement]], grant: _Hit | None
-) -> Decision:
-    """Same account: a grant naming the caller itself stands alone, one naming its role is still narrowed by the
-    boundary and session policy, and one naming only the account delegates to the identity policies."""
-    if grant is not None and grant.naming == PrincipalMatch.DIRECT:
-        return _allow(f"allowed by {grant.statement.described}, which names the caller", grant)
-    if grant is not None and grant.naming == PrincipalMatch.ROLE:
-        limited = _limits(evaluation, caller_side)
-        if limited is not None:
-            return limited
-        return _allow(f"allowed by {grant.statement.described}, which names the caller's role", grant)
-    return _identity_side(evaluation, caller_side)
-
-
-def _both_sides(evaluation: _Evaluation, caller_side: dict[str, list[_Statement]], grant: _Hit) -> Decision:
-    """Cross-account: the resource side has allowed; the caller's account must allow too."""
-    side = _identity_side(evaluation, caller_side)
-    if not side.allowed:
-        return _deny(f"{side.reason}; cross-account access needs the caller's identity allow as well")
+def _explicit_deny(evaluation: _Evaluation) -> Decision | None:
+    """Step 1: an explicit Deny in any applicable policy is final; every applicable Deny is determining."""
+    denies = evaluation.assessment.denies
+    if not denies:
+        return None
+    first = denies[0].statement
     return Decision(
-        True,
-        f"{side.reason} and by {grant.statement.described} (cross-account: both sides allow)",
-        grant.statement.kind,
-        grant.statement.label,
+        False,
+        f"explicit deny in {first.described}",
+        first.kind,
+        first.label,
+        effect=EXPLICIT_DENY,
+        determining=_refs(denies),
     )
 
 
-def _decide_trust(
-    evaluation: _Evaluation, caller_side: dict[str, list[_Statement]], trust: list[_Statement]
-) -> Decision:
+def _limits(evaluation: _Evaluation) -> tuple[Decision | None, list[Hit]]:
+    """A denial when a present permissions boundary or session policy does not allow; else their allowing hits.
+
+    All session policies together are one policy type: any of them allowing is enough (module docstring).
+    """
+    caller = evaluation.caller
+    allowing: list[Hit] = []
+    for kind, present in ((BOUNDARY, caller.permissions_boundary is not None),
+                          (SESSION, bool(caller.all_session_policies))):
+        if not present:
+            continue
+        hits = evaluation.assessment.allows_of(kind)
+        if not hits:
+            return _implicit(f"{kind} does not allow {evaluation.what}", kind), []
+        allowing.extend(hits)
+    return None, allowing
+
+
+def _identity_side(evaluation: _Evaluation) -> Decision:
+    """The caller's own account: an identity-based Allow, narrowed by the boundary and session policies."""
+    hits = evaluation.assessment.allows_of(IDENTITY)
+    if not hits:
+        return _implicit(f"no {IDENTITY} allows {evaluation.what}", IDENTITY)
+    denial, limits = _limits(evaluation)
+    if denial is not None:
+        return denial
+    return _allowed(f"allowed by {hits[0].statement.described}", hits[0], [*hits, *limits])
+
+
+def _naming_at_least(evaluation: _Evaluation, kind: str, strength: PrincipalMatch) -> list[Hit]:
+    return [hit for hit in evaluation.assessment.allows_of(kind) if (hit.naming or 0) >= strength]
+
+
+def _same_account_grant(evaluation: _Evaluation, grant: Hit | None) -> Decision:
+    """Same account: a grant naming the caller itself stands alone, one naming its role is still narrowed by the
+    boundary and session policies, and one naming only the account delegates to the identity policies."""
+    if grant is not None and grant.naming == PrincipalMatch.DIRECT:
+        hits = _naming_at_least(evaluation, grant.statement.kind, PrincipalMatch.DIRECT)
+        return _allowed(f"allowed by {grant.statement.described}, which names the caller", grant, hits)
+    if grant is not None and grant.naming == PrincipalMatch.ROLE:
+        denial, limits = _limits(evaluation)
+        if denial is not None:
+            return denial
+        hits = _naming_at_least(evaluation, grant.statement.kind, PrincipalMatch.ROLE)
+        return _allowed(f"allowed by {grant.statement.described}, which names the caller's role", grant,
+                        [*hits, *limits])
+    return _identity_side(evaluation)
+
+
+def _both_sides(evaluation: _Evaluation, grant: Hit) -> Decision:
+    """Cross-account: the resource side has allowed; the caller's account must allow too."""
+    side = _identity_side(evaluation)
+    if not side.allowed:
+        return replace(side, reason=f"{side.reason}; cross-account access needs the caller's identity allow as well")
+    resource_hits = evaluation.assessment.allows_of(grant.statement.kind)
+    return replace(
+        side,
+        reason=f"{side.reason} and by {grant.statement.described} (cross-account: both sides allow)",
+        deciding_policy=grant.statement.kind,
+        deciding_statement=grant.statement.label,
+        determining=(*side.determining, *_refs(resource_hits)),
+    )
+
+
+def _decide_trust(evaluation: _Evaluation) -> Decision:
     """sts:AssumeRole and friends: the trust policy must always allow explicitly."""
     caller = evaluation.caller
     if caller.kind == "root":
-        return _deny("the root user cannot assume a role; use an IAM user or role")
+        return _implicit("the root user cannot assume a role; use an IAM user or role", None)
     if evaluation.request.resource_policy is None:
-        return _deny(f"the role has no {TRUST}, so nobody can assume it")
-    grant = _strongest_allow(trust, evaluation)
+        return _implicit(f"the role has no {TRUST}, so nobody can assume it", TRUST)
+    grant = evaluation.assessment.strongest_allow(TRUST)
     if grant is None:
-        return _deny(f"{TRUST} does not allow {caller.arn} to {evaluation.request.action}")
+        return _implicit(f"{TRUST} does not allow {caller.arn} to {evaluation.request.action}", TRUST)
     if caller.kind == "service":
-        return _allow(f"allowed by {grant.statement.described} for service {caller.arn}", grant)
+        hits = evaluation.assessment.allows_of(TRUST)
+        return _allowed(f"allowed by {grant.statement.described} for service {caller.arn}", grant, hits)
     if evaluation.cross_account:
-        return _both_sides(evaluation, caller_side, grant)
-    return _same_account_grant(evaluation, caller_side, grant)
+        return _both_sides(evaluation, grant)
+    return _same_account_grant(evaluation, grant)
 
 
-def _decide_resource(
-    evaluation: _Evaluation, caller_side: dict[str, list[_Statement]], resource: list[_Statement]
-) -> Decision:
+def _decide_resource(evaluation: _Evaluation) -> Decision:
     """Every other action: identity policies, possibly with a resource policy (e.g. a bucket policy)."""
     caller = evaluation.caller
     has_policy = evaluation.request.resource_policy is not None
-    grant = _strongest_allow(resource, evaluation) if has_policy else None
+    grant = evaluation.assessment.strongest_allow(RESOURCE) if has_policy else None
     if caller.kind == "service":
         if grant is None:
-            return _deny(f"no {RESOURCE} allows service {caller.arn} to {_what(evaluation)}")
-        return _allow(f"allowed by {grant.statement.described} for service {caller.arn}", grant)
+            return _implicit(f"no {RESOURCE} allows service {caller.arn} to {evaluation.what}", RESOURCE)
+        hits = evaluation.assessment.allows_of(RESOURCE)
+        return _allowed(f"allowed by {grant.statement.described} for service {caller.arn}", grant, hits)
     if not evaluation.cross_account:
         if caller.kind == "root":
-            return _allow("the root user has full access to its own account's resources")
-        return _same_account_grant(evaluation, caller_side, grant)
+            return _allowed("the root user has full access to its own account's resources", None, [])
+        return _same_account_grant(evaluation, grant)
     owner = evaluation.request.resource_account
     if not has_policy:
-        return _deny(
-            f"the resource in account {owner} has no {RESOURCE}, so it grants nothing to account {caller.account}"
+        return _implicit(
+            f"the resource in account {owner} has no {RESOURCE}, so it grants nothing to account {caller.account}",
+            RESOURCE,
         )
     if grant is None:
-        return _deny(f"{RESOURCE} of account {owner} does not allow {caller.arn} to {_what(evaluation)}")
+        return _implicit(f"{RESOURCE} of account {owner} does not allow {caller.arn} to {evaluation.what}", RESOURCE)
     if caller.kind == "root":
-        return _allow(f"allowed by {grant.statement.described} for the root user of account {caller.account}", grant)
-    return _both_sides(evaluation, caller_side, grant)
+        hits = evaluation.assessment.allows_of(RESOURCE)
+        return _allowed(f"allowed by {grant.statement.described} for the root user of account {caller.account}",
+                        grant, hits)
+    return _both_sides(evaluation, grant)
 
 
 def evaluate(request: AccessRequest) -> Decision:
     """Decide whether AWS would allow ``request``: explicit deny, then the grants each policy kind can give."""
-    if request.action.lower() in ALWAYS_ALLOWED_ACTIONS:
-        return _allow(f"{request.action} is always allowed")
-    trust = request.action.lower() in TRUST_POLICY_ACTIONS
-    evaluation = _Evaluation(request=request, context=_build_context(request))
-    caller_side = _caller_policies(evaluation)
-    resource_side = _statements(request.resource_policy, TRUST if trust else RESOURCE)
-    decision = _explicit_deny(evaluation, caller_side, resource_side)
-    if decision is None and trust:
-        decision = _decide_trust(evaluation, caller_side, resource_side)
-    elif decision is None:
-        decision = _decide_resource(evaluation, caller_side, resource_side)
-    return _with_notes(decision, evaluation.notes)
+    if is_always_allowed(request.action):
+        page = ALWAYS_ALLOWED_ACTIONS[request.action.lower()]
+        return Decision(True, f"{request.action} is always allowed ({page})", effect=ALLOW)
+    trust = is_trust_policy_action(request.action)
+    statements = [
+        *_caller_statements(request.caller),
+        *statements_of((request.resource_policy,), TRUST if trust else RESOURCE),
+    ]
+    context = _build_context(request)
+    assessment = assess(statements, request.action, request.resource, request.caller, context)
+    evaluation = _Evaluation(request=request, assessment=assessment)
+    decision = _explicit_deny(evaluation)
+    if decision is None:
+        decision = _decide_trust(evaluation) if trust else _decide_resource(evaluation)
+    return _with_errors(decision, assessment.errors)
 
 
-def _with_notes(decision: Decision, notes: list[str]) -> Decision:
-    """A denial also says which statements could not be evaluated, since one of them may be the cause."""
-    if decision.allowed or not notes:
+def _with_errors(decision: Decision, errors: list[str]) -> Decision:
+    """Every decision carries the statements that could not be evaluated; a denial also names them in its reason,
+    since one of them may be the cause."""
+    unique = tuple(dict.fromkeys(errors))
+    if not unique:
         return decision
-    unique = list(dict.fromkeys(notes))
-    return replace(decision, reason=f"{decision.reason} [{'; '.join(unique)}]")
+    if decision.allowed:
+        return replace(decision, errors=unique)
+    return replace(decision, reason=f"{decision.reason} [{'; '.join(unique)}]", errors=unique)

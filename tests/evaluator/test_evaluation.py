@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.iam import AccessRequest, Caller, Decision, evaluate
+from localcloud.iam import EXPLICIT_DENY, AccessRequest, Caller, Decision, StatementRef, evaluate
 
 PROD = "111111111111"
 DEV = "222222222222"
@@ -589,6 +589,8 @@ def test_explicit_deny_decision_names_policy_kind_and_sid() -> None:
         reason="explicit deny in resource policy (statement DenyInsecureTransport)",
         deciding_policy="resource policy",
         deciding_statement="DenyInsecureTransport",
+        effect=EXPLICIT_DENY,
+        determining=(StatementRef("resource policy", 0, "DenyInsecureTransport"),),
     )
 
 
