@@ -81,6 +81,15 @@ class UnknownOperation(Exception):
     """The request matches no operation of the service's model."""
 
 
+class UnexpectedParameter(Exception):
+    """The request carries a parameter (or S3 sub-resource) its operation does not define: a second reading of
+    it could name another operation or resource, so it is refused rather than ignored."""
+
+    def __init__(self, operation: str, name: str, *, names_resource: bool = False) -> None:
+        super().__init__(f"{operation} does not take the parameter {name!r}")
+        self.operation, self.name, self.names_resource = operation, name, names_resource
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # S3: the one table of IAM actions (S3 User Guide, using-with-s3-policy-actions.html; cross-checked against the
 # permissions each operation's documentation in botocore's S3 model names)
@@ -285,6 +294,7 @@ class _Route:
     query_literals: tuple[tuple[str, str | None], ...]
     required_query: tuple[str, ...]
     required_headers: tuple[str, ...]
+    query_members: tuple[str, ...]  # the query-string members of the input shape (wire names)
     labels: tuple[str, ...]  # the URI labels, in the order the pattern captures them
     uri_members: tuple[tuple[str, str], ...]  # (URI label, member name)
     deprecated: bool
@@ -315,6 +325,7 @@ def _route(operation_model: Any) -> _Route:
     shape = operation_model.input_shape
     required_query: list[str] = []
     required_headers: list[str] = []
+    query_members: list[str] = []
     uri_members: list[tuple[str, str]] = []
     if shape is not None:
         for name, member in shape.members.items():
@@ -322,6 +333,8 @@ def _route(operation_model: Any) -> _Route:
             wire_name = member.serialization.get("name", name)
             if location == "uri":
                 uri_members.append((wire_name, name))
+            if location == "querystring":
+                query_members.append(wire_name)
             if name not in shape.required_members:
                 continue
             if location == "querystring":
@@ -336,6 +349,7 @@ def _route(operation_model: Any) -> _Route:
         query_literals=query_literals,
         required_query=tuple(required_query),
         required_headers=tuple(required_headers),
+        query_members=tuple(query_members),
         labels=tuple(labels),
         uri_members=tuple(uri_members),
         deprecated=bool(operation_model.deprecated),
@@ -382,7 +396,12 @@ def match_rest_operation(service: str, request: HttpRequest) -> tuple[str, dict[
             best = (score, route, values)
     if best is None:
         raise UnknownOperation(f"{request.method} {request.raw_path} matches no {service} operation")
-    return best[1].operation, best[2]
+    route = best[1]
+    known = {key for key, _ in route.query_literals} | set(route.query_members)
+    for key in query:
+        if key not in known:
+            raise UnexpectedParameter(route.operation, key)
+    return route.operation, best[2]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -437,6 +456,7 @@ def classify(
         operation = params.get("Action", "")
         if not operation:
             raise UnknownOperation("query request without an Action parameter")
+        _check_query_members(service, operation, params)
         if service == "sts":
             checks = _sts_checks(operation, params, caller_account)
         elif service == "iam":
@@ -466,6 +486,38 @@ def classify(
     return ActionPlan(_iam_prefix(service), operation, protocol or "rest-json", checks, params)
 
 
+# Query-protocol parameters that are not members of any input shape.
+_QUERY_ENVELOPE = frozenset({"Action", "Version"})
+# Parameters that name the resource an IAM or STS request acts on: one of them out of place is a second target.
+_RESOURCE_PARAMETERS = frozenset({
+    "InstanceProfileName", "GroupName", "RoleName", "UserName", "PolicyArn", "VirtualMFADeviceName", "SerialNumber",
+    "OpenIDConnectProviderArn", "SAMLProviderArn", "ServerCertificateName", "RoleArn", "PolicyName",
+})
+
+
+@lru_cache(maxsize=512)
+def _input_members(service: str, operation: str) -> frozenset[str] | None:
+    model = _service_model(service)
+    if model is None:
+        return None
+    if operation not in model.operation_names:
+        raise UnknownOperation(f"{service} has no operation {operation!r}")
+    shape = model.operation_model(operation).input_shape
+    return frozenset(shape.members) if shape is not None else frozenset()
+
+
+def _check_query_members(service: str, operation: str, params: Mapping[str, str]) -> None:
+    """Every parameter of a query-protocol request is a member of its operation's input (``Tags.member.1.Key``
+    counts as ``Tags``)."""
+    members = _input_members(service, operation)
+    if members is None:
+        return
+    for name in params:
+        top = name.split(".", 1)[0]
+        if top not in members and name not in _QUERY_ENVELOPE:
+            raise UnexpectedParameter(operation, name, names_resource=top in _RESOURCE_PARAMETERS)
+
+
 def _guess_protocol(request: HttpRequest) -> str:
     if request.header("x-amz-target"):
         return "json"
@@ -493,11 +545,23 @@ def _sts_checks(operation: str, params: Mapping[str, str], caller_account: str) 
         if "SourceIdentity" in params:
             context["sts:SourceIdentity"] = params["SourceIdentity"]
         tag_keys = _member_list(params, "Tags", "Key")
+        transitive = _member_list(params, "TransitiveTagKeys", "")
         if tag_keys:
             context["aws:TagKeys"] = tag_keys
             for key, value in zip(tag_keys, _member_list(params, "Tags", "Value")):
                 context[f"aws:RequestTag/{key}"] = value
-        return (Check(f"sts:{operation}", role_arn, _account_of_arn(role_arn) or caller_account, context),)
+        if transitive:
+            context["sts:TransitiveTagKeys"] = transitive
+        account = _account_of_arn(role_arn) or caller_account
+        checks = [Check(f"sts:{operation}", role_arn, account, context)]
+        # Passing session tags needs sts:TagSession, setting a source identity sts:SetSourceIdentity, both in the
+        # trust policy (and across accounts in the caller's identity policy too): id_session-tags.html,
+        # id_credentials_temp_control-access_monitor.html.
+        if tag_keys or transitive:
+            checks.append(Check("sts:TagSession", role_arn, account, context))
+        if "SourceIdentity" in params:
+            checks.append(Check("sts:SetSourceIdentity", role_arn, account, context))
+        return tuple(checks)
     if operation == "GetFederationToken":
         name = params.get("Name", "")
         return (Check("sts:GetFederationToken", f"arn:{PARTITION}:sts::{caller_account}:federated-user/{name}",
@@ -508,8 +572,9 @@ def _sts_checks(operation: str, params: Mapping[str, str], caller_account: str) 
 def _member_list(params: Mapping[str, str], name: str, field_name: str) -> list[str]:
     values = []
     index = 1
-    while f"{name}.member.{index}.{field_name}" in params:
-        values.append(params[f"{name}.member.{index}.{field_name}"])
+    suffix = f".{field_name}" if field_name else ""
+    while f"{name}.member.{index}{suffix}" in params:
+        values.append(params[f"{name}.member.{index}{suffix}"])
         index += 1
     return values
 

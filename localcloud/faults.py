@@ -1,6 +1,6 @@
 """Fault injection for tests: make the gate answer a few requests the way a stressed or hostile AWS does.
 
-    faults = install_faults(cloud.gate)                     # one gate step, before "authorize"; idempotent
+    faults = install_faults(cloud.gate)                     # a gate handler, before "authorize"; idempotent
     with faults.throttle("sts:AssumeRole", times=2):        # STS: 400 Throttling "Rate exceeded"
         ...
     with faults.throttle("s3:PutObject", times=2):          # S3: 503 SlowDown
@@ -16,7 +16,7 @@ Each ``faults.<fault>(...)`` arms a ``Fault`` for the next ``times`` requests wh
 ARN, or access key id) match. A Fault is a context manager that disarms on exit, so a test cannot leak one into
 the next; ``faults.clear()`` disarms everything. Every injected fault is appended to ``faults.fired``.
 
-The step runs after ``classify`` (so ``gate.calls`` still counts the request) and before ``authorize``:
+The handler runs after ``classify`` (so ``gate.calls`` still counts the request) and before ``authorize``:
 
 - throttle: the service's throttling error, in its protocol (query: 400 Throttling; S3: 503 SlowDown;
   json: 400 ThrottlingException; rest-json: 429 TooManyRequestsException).
@@ -32,15 +32,15 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
-from localcloud.gate import Exchange, Gate, WSGIApp, error_response
-from localcloud.principals import PARTITION
+from localcloud import moto_adapter
+from localcloud.gate import Exchange, Gate, error_response
+from localcloud.gate.errors import AuthenticationFailed
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -145,7 +145,7 @@ class FaultPlan:
             keys = frozenset({access_key_id})
         else:
             keys = frozenset(
-                key for key, role_arn in _assumed_role_sessions() if principal is None or principal == role_arn
+                key for key, role_arn in moto_adapter.assumed_role_sessions() if principal is None or principal == role_arn
             )
         return self._arm(Fault(self, EXPIRED_TOKEN, action, None, None, keys))
 
@@ -174,10 +174,10 @@ class FaultPlan:
                 and (action is None or record.action.lower() == action.lower())
             )
 
-    # --- the gate step -----------------------------------------------------------------------------------------
+    # --- the gate handler -----------------------------------------------------------------------------------------
 
-    def inject_faults(self, gate: Gate, ex: Exchange) -> WSGIApp | None:
-        """The gate step: answer the request with the first armed fault it matches, or let it through."""
+    def inject_faults(self, gate: Gate, ex: Exchange) -> Response | None:
+        """The gate's request handler: answer the request with the first armed fault it matches, or let it through."""
         if ex.plan is None or ex.principal is None:
             return None
         with self._lock:
@@ -188,28 +188,29 @@ class FaultPlan:
             if fault.exhausted:
                 self.armed.remove(fault)
         status = ""
+        answer: Response | None = None
         if fault.kind == THROTTLE:
-            answer: WSGIApp = _throttling_error(ex)
-        elif fault.kind == EXPIRED_TOKEN:
-            # Exactly what the gate answers when a session really has expired.
-            answer = gate._auth_error(ex, "expired_token")
-        else:
+            answer = _throttling_error(ex)
+        elif fault.kind != EXPIRED_TOKEN:
             if fault.kind == DROP_AFTER:
-                status = _run_rest_of_gate(gate, ex, self.inject_faults)
+                # The rest of the chain runs to completion (moto executes); the client then hears nothing.
+                status = gate.chain.handle(gate, ex, start_after=self.inject_faults).status
             answer = _drop_connection(ex)
         record = FiredFault(fault.kind, ex.plan.action, ex.principal.caller.arn, ex.principal.access_key_id,
                             ex.request_id, ex.now, status)
         with self._lock:
             self.fired.append(record)
+        if answer is None:
+            raise AuthenticationFailed("expired_token")  # exactly what the gate answers for an expired session
         return answer
 
 
 def install_faults(gate: Gate) -> FaultPlan:
-    """The gate's FaultPlan (``gate.faults``), installing it as a step before "authorize" the first time."""
+    """The gate's FaultPlan (``gate.faults``), installing it as a request handler before "authorize" the first time."""
     plan = gate.faults
     if plan is None:
         plan = FaultPlan(gate)
-        gate.add_step(plan.inject_faults, before="authorize")
+        gate.add_handler(plan.inject_faults, before="authorize")
         gate.faults = plan
     return plan
 
@@ -224,35 +225,7 @@ def _throttling_error(ex: Exchange) -> Response:
                           service=ex.plan.service, head=ex.environ.get("REQUEST_METHOD") == "HEAD")
 
 
-def _run_rest_of_gate(gate: Gate, ex: Exchange, this_step: Any) -> str:
-    """Run the steps after ``this_step`` and their answer to completion (moto executes the request); return the
-    status line the client is about to not hear."""
-    steps = list(gate.steps)
-    answer: WSGIApp | None = None
-    for step in steps[steps.index(this_step) + 1:]:
-        answer = step(gate, ex)
-        if answer is not None:
-            break
-    if answer is None:
-        return ""
-    heard: list[str] = []
-
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-        heard.append(status)
-        return lambda data: None
-
-    body: Iterable[bytes] = answer(ex.environ, start_response)
-    try:
-        for _ in body:
-            pass
-    finally:
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-    return heard[0] if heard else ""
-
-
-def _drop_connection(ex: Exchange) -> WSGIApp:
+def _drop_connection(ex: Exchange) -> Response:
     """Shut the request's connection down in both directions. The answer returned is never heard: werkzeug's
     write fails with BrokenPipeError, which it treats as a dropped connection, and the server carries on."""
     connection = ex.environ.get("werkzeug.socket")
@@ -263,15 +236,3 @@ def _drop_connection(ex: Exchange) -> WSGIApp:
     except OSError:
         pass  # the client has gone already
     return Response(b"", status=500)
-
-
-def _assumed_role_sessions() -> list[tuple[str, str]]:
-    """(access key id, role ARN) of every assumed-role session moto's STS has issued, in every account."""
-    from moto.sts.models import sts_backends
-
-    return [
-        (assumed.access_key_id, assumed.role_arn)
-        for account, per_partition in list(sts_backends.items())
-        if PARTITION in per_partition.keys()
-        for assumed in list(per_partition[PARTITION].assumed_roles)
-    ]

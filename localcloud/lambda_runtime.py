@@ -49,13 +49,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from moto.awslambda.exceptions import LambdaClientError
-from moto.awslambda.models import LambdaFunction, lambda_backends
-from moto.iam.models import iam_backends
-from moto.sts.models import AssumedRole, sts_backends
-from moto.utilities.utils import get_partition
 
-from localcloud import iam
+from localcloud import iam, moto_adapter
 
 Response = tuple[int, list[tuple[str, str]], bytes]
 
@@ -131,7 +126,7 @@ class FunctionConfig:
         return self.arn if self.version == LATEST else f"{self.arn}:{self.version}"
 
     @classmethod
-    def from_moto(cls, fn: LambdaFunction) -> FunctionConfig:
+    def from_moto(cls, fn: Any) -> FunctionConfig:
         qualified = fn.function_arn.split(":function:", 1)[1].count(":") == 1
         return cls(
             arn=fn.function_arn.rsplit(":", 1)[0] if qualified else fn.function_arn,
@@ -503,18 +498,15 @@ class LambdaRuntime:
         qualifier = match["qualifier"] or qualifier
         account = match["account"] or account
         region = match["region"] or region
-        arn = f"arn:{get_partition(region)}:lambda:{region}:{account}:function:{match['name']}"
+        arn = f"arn:{moto_adapter.PARTITION}:lambda:{region}:{account}:function:{match['name']}"
         missing = f"{arn}:{qualifier}" if qualifier else arn
         not_found = LambdaServiceError(404, "ResourceNotFoundException", f"Function not found: {missing}")
         try:
-            fn = lambda_backends[account][region].get_function(match["name"], qualifier)
-        except KeyError:
+            fn = moto_adapter.lambda_function(account, region, match["name"], qualifier)
+        except moto_adapter.MotoNotFound:
             raise not_found from None
-        except LambdaClientError as exc:
-            if exc.error_type == "ResourceNotFoundException":
-                raise not_found from None
-            assert exc.code is not None  # moto's client errors carry their HTTP status (werkzeug types it optional)
-            raise LambdaServiceError(exc.code, exc.error_type, exc.message) from None
+        except moto_adapter.MotoClientError as exc:
+            raise LambdaServiceError(exc.status, exc.code, exc.message) from None
         return FunctionConfig.from_moto(fn)
 
     # -----------------------------------------------------------------------------------------------------------
@@ -611,12 +603,13 @@ class LambdaRuntime:
             init.error = ready["error"]
         return worker, init
 
-    def _assume_execution_role(self, config: FunctionConfig) -> AssumedRole:
+    def _assume_execution_role(self, config: FunctionConfig) -> Any:
         """Lambda (the service principal) assumes the execution role: the trust policy decides, moto's STS issues."""
-        partition = get_partition(config.region)
         role_account = config.role.split(":")[4]
         try:
-            role = iam_backends[role_account][partition].get_role_by_arn(config.role)
+            role = moto_adapter.role_by_arn(config.role)
+            if role is None:
+                raise LookupError(f"no role {config.role}")
             trust = json.loads(role.assume_role_policy_document)
         except Exception as exc:  # the role is gone or its trust policy unreadable: Lambda cannot assume it
             _log.warning("%s cannot assume %s for %s: %s", LAMBDA_PRINCIPAL, config.role, config.arn, exc)
@@ -639,15 +632,8 @@ class LambdaRuntime:
             # checks, so localcloud finds out here, at the cold start.
             _log.warning("%s cannot assume %s for %s: %s", LAMBDA_PRINCIPAL, config.role, config.arn, decision.reason)
             raise LambdaServiceError(400, "InvalidParameterValueException", ROLE_NOT_ASSUMABLE)
-        return sts_backends[role_account][partition].assume_role(
-            region_name=config.region,
-            role_session_name=config.name,
-            role_arn=config.role,
-            # moto types both as str, and reads None as "not given", as STS does.
-            policy=None,  # pyrefly: ignore[bad-argument-type]
-            duration=int(CREDENTIALS_DURATION.total_seconds()),
-            external_id=None,  # pyrefly: ignore[bad-argument-type]
-        )
+        return moto_adapter.issue_role_session(role_account, config.region, config.role, config.name,
+                                               int(CREDENTIALS_DURATION.total_seconds()))
 
     def _code_dir(self, config: FunctionConfig) -> Path:
         """The function's zip extracted into a directory of its own, once per code version."""
@@ -667,7 +653,7 @@ class LambdaRuntime:
             self._code_dirs[key] = target
             return target
 
-    def _environment(self, config: FunctionConfig, credentials: AssumedRole, task_root: Path) -> dict[str, str]:
+    def _environment(self, config: FunctionConfig, credentials: Any, task_root: Path) -> dict[str, str]:
         """The function's variables, then the ones Lambda reserves (lambda-environment-variables.html); nothing of
         this process's environment except PATH."""
         stream = f"{datetime.now(UTC):%Y/%m/%d}/[{config.version}]{uuid.uuid4().hex}"

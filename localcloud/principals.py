@@ -30,6 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
 
+from localcloud import moto_adapter
 from localcloud.iam import Caller
 
 PARTITION = "aws"
@@ -70,12 +71,7 @@ def _parsed_all(documents: Iterable[Any]) -> tuple[dict[str, Any], ...]:
     return tuple(policy for policy in (parse_policy(document) for document in documents) if policy is not None)
 
 
-def _default_version_document(managed_policy: Any) -> Any:
-    for version in getattr(managed_policy, "versions", []):
-        if getattr(version, "is_default", False):
-            return version.document
-    versions = getattr(managed_policy, "versions", [])
-    return versions[0].document if versions else None
+_default_version_document = moto_adapter.default_version_document
 
 
 # A boundary that names a policy localcloud cannot find allows nothing (fail closed).
@@ -138,10 +134,16 @@ class UserSession:
 
 @dataclass(frozen=True)
 class RoleSessionInfo:
-    """What localcloud remembers of a role session moto made: when, and whether MFA was present."""
+    """What localcloud remembers of a role session moto made (moto keeps none of it): when, whether MFA was
+    present, its managed session policies (PolicyArns), session tags, which of them are transitive, and the
+    source identity (id_session-tags.html, id_credentials_temp_control-access_monitor.html)."""
 
     issued_at: datetime
     mfa_present: bool
+    managed_session_policies: tuple[dict[str, Any], ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    transitive_tag_keys: frozenset[str] = frozenset()
+    source_identity: str | None = None
 
 
 def _random_key_id() -> str:
@@ -182,9 +184,9 @@ class SessionRegistry:
         with self._lock:
             return self._user_sessions.get(access_key_id)
 
-    def record_role_session(self, access_key_id: str, *, issued_at: datetime, mfa_present: bool) -> None:
+    def record_role_session(self, access_key_id: str, info: RoleSessionInfo) -> None:
         with self._lock:
-            self._role_sessions[access_key_id] = RoleSessionInfo(issued_at=issued_at, mfa_present=mfa_present)
+            self._role_sessions[access_key_id] = info
 
     def role_session(self, access_key_id: str) -> RoleSessionInfo | None:
         with self._lock:
@@ -215,6 +217,7 @@ class ResolvedPrincipal:
     expiration: datetime | None = None
     registry_session: bool = False  # issued by localcloud's GetSessionToken
     mfa_present: bool = False
+    session: RoleSessionInfo | None = None  # a role session's tags, transitive keys and source identity
 
     @property
     def temporary(self) -> bool:
@@ -229,24 +232,8 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _iam_accounts() -> list[tuple[str, Any]]:
-    """(account id, IAM backend) for every account moto has state for."""
-    from moto.iam.models import iam_backends
-
-    found = []
-    for account_id, per_partition in list(iam_backends.items()):
-        if PARTITION in per_partition.keys():
-            found.append((account_id, per_partition[PARTITION]))
-    return found
-
-
-def _iam_backend(account: str) -> Any | None:
-    from moto.iam.models import iam_backends
-
-    per_partition = iam_backends.get(account) if account in iam_backends else None
-    if per_partition is None or PARTITION not in per_partition.keys():
-        return None
-    return per_partition[PARTITION]
+_iam_accounts = moto_adapter.iam_accounts
+_iam_backend = moto_adapter.iam_backend
 
 
 def _tags_context(tags: Iterable[Mapping[str, str]]) -> dict[str, str]:
@@ -378,21 +365,10 @@ def _resolve_user_session(session: UserSession, now: datetime) -> ResolvedPrinci
     )
 
 
-def _find_assumed_role(account: str, access_key_id: str) -> Any | None:
-    from moto.sts.models import sts_backends
-
-    if account not in sts_backends or PARTITION not in sts_backends[account].keys():
-        return None
-    for assumed in list(sts_backends[account][PARTITION].assumed_roles):
-        if assumed.access_key_id == access_key_id:
-            return assumed
-    return None
-
-
 def _resolve_role_session(
     account: str, backend: Any, access_key_id: str, registry: SessionRegistry, now: datetime
 ) -> ResolvedPrincipal | None:
-    assumed = _find_assumed_role(account, access_key_id)
+    assumed = moto_adapter.assumed_role(account, access_key_id)
     if assumed is None:
         return None
     role_name = assumed.role_arn.split("/")[-1]
@@ -414,8 +390,12 @@ def _resolve_role_session(
         "aws:userid": user_id,
         "aws:PrincipalType": "AssumedRole",
         **tag_context,
+        # Session tags override role tags with the same key (id_session-tags.html).
+        **_tags_context({"Key": key, "Value": value} for key, value in info.tags.items()),
         **_temporary_context(info.issued_at, info.mfa_present, now),
     }
+    if info.source_identity:
+        context["aws:SourceIdentity"] = info.source_identity
     caller = Caller(
         arn=f"arn:{PARTITION}:sts::{account}:assumed-role/{role_name}/{assumed.session_name}",
         kind="assumed-role",
@@ -423,7 +403,7 @@ def _resolve_role_session(
         principal_arn=role_arn,
         identity_policies=policies,
         permissions_boundary=boundary,
-        session_policy=parse_policy(assumed.policy),
+        session_policies=_parsed_all([assumed.policy] if assumed.policy else []) + info.managed_session_policies,
     )
     return ResolvedPrincipal(
         access_key_id=access_key_id,
@@ -434,6 +414,7 @@ def _resolve_role_session(
         user_id=user_id,
         expiration=expiration,
         mfa_present=info.mfa_present,
+        session=info,
     )
 
 
@@ -452,43 +433,39 @@ class RoleRecord:
 
 
 class MotoDirectory:
-    """Read-only questions about moto's state, answered the way the gate and ``actions`` need them."""
+    """Read-only questions about moto's state (through ``localcloud.moto_adapter``), answered the way the gate
+    and ``actions`` need them."""
 
     def bucket_account(self, bucket: str) -> str | None:
         """The account that owns ``bucket``, or None if no account has it."""
-        from moto.s3.models import s3_backends
-
-        owner = s3_backends.bucket_accounts.get(bucket)
-        return owner[1] if owner else None
+        return moto_adapter.bucket_owner(bucket)
 
     def bucket_policy(self, bucket: str) -> dict[str, Any] | None:
-        from moto.s3.models import s3_backends
-
-        account = self.bucket_account(bucket)
-        if account is None or account not in s3_backends:
-            return None
-        backend = s3_backends[account][PARTITION]
-        found = backend.buckets.get(bucket)
+        found = moto_adapter.bucket(bucket)
         return parse_policy(found.policy) if found is not None else None
+
+    def bucket_region(self, bucket: str) -> str | None:
+        found = moto_adapter.bucket(bucket)
+        return found.region_name if found is not None else None
+
+    def multipart_key(self, bucket: str, upload_id: str) -> str | None:
+        return moto_adapter.multipart_key(bucket, upload_id)
+
+    def managed_policy(self, account: str, policy_arn: str) -> dict[str, Any] | None:
+        return parse_policy(moto_adapter.managed_policy_document(account, policy_arn))
 
     def role(self, role_arn: str) -> RoleRecord | None:
         """The role with exactly this ARN (path included), looked up in the account the ARN names."""
-        parts = role_arn.split(":", 5)
-        if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+        role = moto_adapter.role_by_arn(role_arn)
+        if role is None:
             return None
-        backend = _iam_backend(parts[4])
-        if backend is None:
-            return None
-        for role in list(backend.roles.values()):
-            if role.arn == role_arn:
-                return RoleRecord(
-                    arn=role.arn,
-                    account=parts[4],
-                    name=role.name,
-                    trust_policy=parse_policy(role.assume_role_policy_document),
-                    max_session_duration=int(role.max_session_duration or 3600),
-                )
-        return None
+        return RoleRecord(
+            arn=role.arn,
+            account=role_arn.split(":")[4],
+            name=role.name,
+            trust_policy=parse_policy(role.assume_role_policy_document),
+            max_session_duration=int(role.max_session_duration or 3600),
+        )
 
     def role_arn(self, account: str, name: str) -> str | None:
         backend = _iam_backend(account)
@@ -517,12 +494,8 @@ class MotoDirectory:
         return device.base32_string_seed if device is not None else None
 
     def lambda_function_exists(self, account: str, region: str, name: str, qualifier: str | None) -> bool:
-        from moto.awslambda.models import lambda_backends
-
-        if account not in lambda_backends:
-            return False
         try:
-            lambda_backends[account][region].get_function(name, qualifier)
-        except Exception:  # noqa: BLE001 - moto raises several "not found" types
+            moto_adapter.lambda_function(account, region, name, qualifier)
+        except (moto_adapter.MotoNotFound, moto_adapter.MotoClientError):
             return False
         return True

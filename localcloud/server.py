@@ -17,9 +17,7 @@ moto keeps its state in module globals, so one process runs one LocalCloud at a 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
 import socket
 import threading
@@ -31,6 +29,7 @@ import boto3
 from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from localcloud import moto_adapter
 from localcloud.gate import Gate, Invoker
 from localcloud.principals import SessionRegistry
 from localcloud.sdk import LOADER_LOCK
@@ -48,14 +47,6 @@ ADMINISTRATOR_POLICY = {
 }
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
-# Environment variables that would make moto ignore the gate's choice of account.
-_MOTO_ENV_OVERRIDES = ("MOTO_ACCOUNT_ID",)
-
-
-def _bucket_permission_neutral(self: Any, action: str, resource: str) -> Any:
-    from moto.iam.access_control import PermissionResult
-
-    return PermissionResult.NEUTRAL
 
 
 class LocalCloudError(Exception):
@@ -63,9 +54,7 @@ class LocalCloudError(Exception):
 
 
 def _request_handler() -> type:
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    class QuietHandler(MotoRequestHandler):
+    class QuietHandler(moto_adapter.request_handler_class()):  # type: ignore[misc]
         """moto's handler (keeps underscores in S3 metadata headers), logging requests at DEBUG only."""
 
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
@@ -108,9 +97,7 @@ class LocalCloud:
         self._servers: list[BaseWSGIServer] = []
         self._threads: list[threading.Thread] = []
         self._deployer_keys: dict[str, dict[str, str]] = {}
-        self._saved_environ: dict[str, str] = {}
-        self._saved_no_auth_count: float | None = None
-        self._saved_get_permission: Any = None
+        self._moto_settings = moto_adapter.MotoSettings()
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -165,63 +152,26 @@ class LocalCloud:
 
     def _configure_moto(self) -> None:
         """Turn moto's own authorization off while this LocalCloud runs: the gate decides, moto only executes."""
-        from moto import settings
-        from moto.s3.models import FakeBucket
-
-        for name in _MOTO_ENV_OVERRIDES:
-            if name in os.environ:
-                self._saved_environ[name] = os.environ.pop(name)
-        # IAM enforcement (moto.core.authorization): off unless INITIAL_NO_AUTH_ACTION_COUNT is finite.
-        self._saved_no_auth_count = settings.INITIAL_NO_AUTH_ACTION_COUNT
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
-        # moto.s3 applies bucket-policy Deny statements to object requests by itself, ignoring their conditions
-        # (a TLS-only policy would deny HTTPS requests too); the gate has already evaluated the bucket policy.
-        self._saved_get_permission = FakeBucket.__dict__.get("get_permission")
-        FakeBucket.get_permission = _bucket_permission_neutral
+        self._moto_settings.configure()
 
     def _restore_moto(self) -> None:
-        from moto import settings
-        from moto.s3.models import FakeBucket
-
-        os.environ.update(self._saved_environ)
-        self._saved_environ.clear()
-        if self._saved_no_auth_count is not None:
-            settings.INITIAL_NO_AUTH_ACTION_COUNT = self._saved_no_auth_count
-            self._saved_no_auth_count = None
-        if self._saved_get_permission is not None:
-            FakeBucket.get_permission = self._saved_get_permission
-            self._saved_get_permission = None
+        self._moto_settings.restore()
 
     @staticmethod
     def _reset_moto() -> None:
-        from moto.core.authorization import ActionAuthenticatorMixin
-        from moto.moto_api._internal.models import moto_api_backend
-        from moto.s3.models import s3_backends
-
-        moto_api_backend.reset()
-        s3_backends.bucket_accounts.clear()
-        ActionAuthenticatorMixin.request_count = 0
+        moto_adapter.reset()
 
     def _create_deployers(self) -> None:
-        from moto.iam.models import iam_backends
-
         self.registry.clear()
         self._deployer_keys.clear()
         for name, account_id in self.accounts.items():
-            iam = iam_backends[account_id]["aws"]
-            iam.create_user(region_name=self.region, user_name=DEPLOYER_USER)
-            iam.put_user_policy(DEPLOYER_USER, ADMINISTRATOR_POLICY_NAME, json.dumps(ADMINISTRATOR_POLICY))
-            key = iam.create_access_key(DEPLOYER_USER)
-            self._deployer_keys[name] = {
-                "aws_access_key_id": key.access_key_id,
-                "aws_secret_access_key": key.secret_access_key,
-            }
+            key_id, secret = moto_adapter.create_user_with_key(
+                account_id, self.region, DEPLOYER_USER, ADMINISTRATOR_POLICY_NAME, ADMINISTRATOR_POLICY)
+            self._deployer_keys[name] = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
 
     def _serve(self, port: int, http_port: int) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
         assert self._certificates is not None
-        self.gate = Gate(DomainDispatcherApplication(create_backend_app), invoker=self.invoker, registry=self.registry)
+        self.gate = Gate(moto_adapter.backend_app(), invoker=self.invoker, registry=self.registry)
         handler = _request_handler()
         secure = make_server(
             HOST, port, self.gate, threaded=True, request_handler=handler,

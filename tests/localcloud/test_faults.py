@@ -53,10 +53,10 @@ def role_s3(cloud: LocalCloud, build: Builder, role_arn: str, config: Config | N
     return cloud.client("s3", credentials=credentials, **extra), credentials["AccessKeyId"]
 
 
-def test_installing_twice_adds_one_step(cloud: LocalCloud, faults: FaultPlan) -> None:
+def test_installing_twice_adds_one_handler(cloud: LocalCloud, faults: FaultPlan) -> None:
     assert cloud.gate is not None
     assert install_faults(cloud.gate) is faults is cloud.gate.faults
-    names = [getattr(step, "__name__", "") for step in cloud.gate.steps]
+    names = [getattr(handler, "__name__", "") for handler in cloud.gate.request_handlers]
     assert names.count("inject_faults") == 1
     assert names.index("inject_faults") == names.index("authorize") - 1
 

@@ -585,13 +585,13 @@ def test_decisions_are_logged_and_kept(cloud: LocalCloud, build: Builder, caplog
     )
 
 
-def test_a_step_can_be_added_before_authorization(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_handler_can_be_added_before_authorization(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     from werkzeug.wrappers import Response
 
     from localcloud.gate import Exchange, Gate
 
     assert cloud.gate is not None
-    monkeypatch.setattr(cloud.gate, "steps", list(cloud.gate.steps))
+    monkeypatch.setattr(cloud.gate.chain, "request_handlers", list(cloud.gate.request_handlers))
 
     def throttle_assume_role(gate: Gate, exchange: Exchange) -> Response | None:
         if exchange.plan is not None and exchange.plan.action == "sts:AssumeRole":
@@ -599,7 +599,7 @@ def test_a_step_can_be_added_before_authorization(cloud: LocalCloud, monkeypatch
                             b"</ErrorResponse>", status=400, content_type="text/xml")
         return None
 
-    cloud.gate.add_step(throttle_assume_role, before="authorize")
+    cloud.gate.add_handler(throttle_assume_role, before="authorize")
     sts = cloud.client("sts", "dev", config=Config(retries={"max_attempts": 1}))
 
     with pytest.raises(ClientError) as raised:

@@ -1,0 +1,104 @@
+"""S3 as AWS runs it, where moto does not: the bucket's region in the signature, Content-MD5, multipart uploads
+bound to their key, and DeleteObjects with per-key denials."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape
+
+from werkzeug.wrappers import Response
+
+from localcloud.gate.errors import GateError
+
+if TYPE_CHECKING:
+    from localcloud.gate.app import Gate
+    from localcloud.gate.exchange import Exchange
+
+S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
+_UPLOAD_OPERATIONS = frozenset({"UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
+                                "ListParts"})
+
+
+def check_region(gate: Gate, ex: Exchange) -> Response | None:
+    """One endpoint serves every region; but S3 answers a request for an existing bucket signed for another region
+    with AuthorizationHeaderMalformed naming the bucket's (UsingBucket.html, "Making requests")."""
+    assert ex.plan is not None and ex.signed is not None
+    bucket = ex.plan.params.get("Bucket")
+    if not bucket or ex.plan.operation == "CreateBucket":
+        return None
+    expected = gate.directory.bucket_region(bucket)
+    if expected is None or expected == ex.signed.region:
+        return None
+    if ex.signed.presigned:
+        raise GateError(400, "AuthorizationQueryParametersError", f"Error parsing the X-Amz-Credential parameter; "
+                        f"the region '{ex.signed.region}' is wrong; expecting '{expected}'",
+                        extra={"Region": expected})
+    raise GateError(400, "AuthorizationHeaderMalformed", f"The authorization header is malformed; the region "
+                    f"'{ex.signed.region}' is wrong; expecting '{expected}'", extra={"Region": expected})
+
+
+def check_content_md5(gate: Gate, ex: Exchange) -> Response | None:
+    """S3 refuses a body that does not match its Content-MD5, so a damaged upload is never stored."""
+    assert ex.request is not None
+    declared = ex.request.header("content-md5")
+    if not declared:
+        return None
+    try:
+        expected = base64.b64decode(declared, validate=True)
+    except (binascii.Error, ValueError):
+        expected = b""
+    if len(expected) != 16:
+        raise GateError(400, "InvalidDigest", "The Content-MD5 you specified was not valid.")
+    if hashlib.md5(ex.request.body).digest() != expected:  # noqa: S324 - S3's integrity check, not security
+        raise GateError(400, "BadDigest", "The Content-MD5 you specified did not match what we received.")
+    return None
+
+
+def bind_upload(gate: Gate, ex: Exchange) -> Response | None:
+    """A multipart upload ID belongs to the bucket and key it was created for (moto would use its own key)."""
+    assert ex.plan is not None
+    if ex.plan.operation not in _UPLOAD_OPERATIONS:
+        return None
+    bucket, key, upload_id = (ex.plan.params.get(name) for name in ("Bucket", "Key", "uploadId"))
+    if not bucket or not upload_id or gate.directory.multipart_key(bucket, upload_id) != key:
+        raise GateError(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, "
+                        "or the upload may have been aborted or completed.", extra={"UploadId": upload_id or ""})
+    return None
+
+
+def delete_objects(gate: Gate, ex: Exchange) -> Response:
+    """Forward the keys that were allowed, in a body the gate writes; report the denied ones as S3 does."""
+    assert ex.plan is not None and ex.request is not None
+    denied = {(item.get("Key"), item.get("VersionId")) for item in ex.denied_items}
+    allowed = [check.item for check in ex.plan.checks
+               if check.item is not None and (check.item.get("Key"), check.item.get("VersionId")) not in denied]
+    errors = "".join(
+        f"<Error><Key>{escape(item.get('Key', ''))}</Key>"
+        + (f"<VersionId>{escape(item['VersionId'])}</VersionId>" if item.get("VersionId") else "")
+        + "<Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        for item in ex.denied_items
+    )
+    if not allowed:
+        body = f'<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="{S3_XMLNS}">{errors}</DeleteResult>'
+        return Response(body.encode(), status=200, headers={"Content-Type": "application/xml",
+                                                            "x-amz-request-id": ex.request_id})
+    quiet = re.search(rb"<Quiet>\s*true\s*</Quiet>", ex.request.body) is not None
+    objects = "".join(
+        f"<Object><Key>{escape(item['Key'])}</Key>"
+        + (f"<VersionId>{escape(item['VersionId'])}</VersionId>" if item.get("VersionId") else "")
+        + "</Object>"
+        for item in allowed
+    )
+    new_body = f'<Delete xmlns="{S3_XMLNS}">{objects}{"<Quiet>true</Quiet>" if quiet else ""}</Delete>'.encode()
+    headers = {name: value for name, value in ex.request.headers.items()
+               if not name.startswith("x-amz-checksum-") and name not in ("content-md5", "x-amz-sdk-checksum-algorithm")}
+    ex.request = type(ex.request)(ex.request.method, ex.request.raw_path, ex.request.raw_query, headers, new_body)
+    response = gate.forward(ex)
+    if response.status_code == 200 and errors:
+        data = re.sub(rb"</DeleteResult>\s*$", errors.encode() + b"</DeleteResult>", response.get_data())
+        response.set_data(data)
+    return response
