@@ -23,10 +23,9 @@ from functools import lru_cache
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, unquote
 
-from localcloud import sdk
+from localcloud import arns, sdk
 from localcloud.sigv4 import HttpRequest
 
-PARTITION = "aws"
 
 # ---------------------------------------------------------------------------------------------------------------
 # Results
@@ -256,8 +255,7 @@ _S3_HEADER_KEYS = (
 _ACL_HEADERS = ("x-amz-acl",) + tuple(h for h in _S3_HEADER_KEYS if h.startswith("x-amz-grant-"))
 
 
-def s3_arn(bucket: str, key: str | None = None) -> str:
-    return f"arn:{PARTITION}:s3:::{bucket}" if key is None else f"arn:{PARTITION}:s3:::{bucket}/{key}"
+s3_arn = arns.s3
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -529,9 +527,7 @@ def _guess_protocol(request: HttpRequest) -> str:
 # --- STS ---------------------------------------------------------------------------------------------------------
 
 
-def _account_of_arn(arn: str) -> str | None:
-    parts = arn.split(":", 5)
-    return parts[4] if len(parts) == 6 and parts[4] else None
+_account_of_arn = arns.account_of
 
 
 def _sts_checks(operation: str, params: Mapping[str, str], caller_account: str) -> tuple[Check, ...]:
@@ -564,7 +560,7 @@ def _sts_checks(operation: str, params: Mapping[str, str], caller_account: str) 
         return tuple(checks)
     if operation == "GetFederationToken":
         name = params.get("Name", "")
-        return (Check("sts:GetFederationToken", f"arn:{PARTITION}:sts::{caller_account}:federated-user/{name}",
+        return (Check("sts:GetFederationToken", arns.federated_user(caller_account, name),
                       caller_account),)
     return (Check(f"sts:{operation}", "*", caller_account),)
 
@@ -608,13 +604,7 @@ _IAM_SELF_OPERATIONS = frozenset(
 )
 
 
-def _iam_arn(account: str, kind: str, name: str, path: str | None = None) -> str:
-    path = path or "/"
-    if not path.startswith("/"):
-        path = "/" + path
-    if not path.endswith("/"):
-        path += "/"
-    return f"arn:{PARTITION}:iam::{account}:{kind}{path}{name}"
+_iam_arn = arns.iam
 
 
 def _iam_resource(
@@ -681,7 +671,7 @@ def _logs_checks(operation: str, body: Mapping[str, Any], region: str, caller_ac
     stream = body.get("logStreamName")
     if not group:
         return (Check(f"logs:{operation}", "*", account),)
-    base = f"arn:{PARTITION}:logs:{region}:{account}:log-group:{group}"
+    base = arns.log_group(region, account, group)
     # CloudWatch Logs authorizes group operations on "...:log-group:NAME:log-stream:" (as its denials show).
     resource = f"{base}:log-stream:{stream}" if isinstance(stream, str) else f"{base}:log-stream:"
     return (Check(f"logs:{operation}", resource, account),)
@@ -707,8 +697,7 @@ class LambdaTarget:
 
     @property
     def arn(self) -> str:
-        base = f"arn:{PARTITION}:lambda:{self.region}:{self.account}:function:{self.name}"
-        return f"{base}:{self.qualifier}" if self.qualifier else base
+        return arns.lambda_function(self.region, self.account, self.name, self.qualifier)
 
 
 def lambda_target(function: str, qualifier: str | None, region: str, caller_account: str) -> LambdaTarget:

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 
-from localcloud import iam, moto_adapter
+from localcloud import arns, iam, moto_adapter
 
 Response = tuple[int, list[tuple[str, str]], bytes]
 
@@ -498,7 +498,7 @@ class LambdaRuntime:
         qualifier = match["qualifier"] or qualifier
         account = match["account"] or account
         region = match["region"] or region
-        arn = f"arn:{moto_adapter.PARTITION}:lambda:{region}:{account}:function:{match['name']}"
+        arn = arns.lambda_function(region, account, match["name"])
         missing = f"{arn}:{qualifier}" if qualifier else arn
         not_found = LambdaServiceError(404, "ResourceNotFoundException", f"Function not found: {missing}")
         try:

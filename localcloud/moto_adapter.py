@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any
 
-PARTITION = "aws"
+from localcloud import arns
+
+PARTITION = arns.PARTITION
 # Environment variables that would make moto ignore the gate's choice of account.
 _ENV_OVERRIDES = ("MOTO_ACCOUNT_ID",)
 

@@ -30,10 +30,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from localcloud import moto_adapter
+from localcloud import arns, moto_adapter
 from localcloud.iam import Caller
 
-PARTITION = "aws"
 TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
 TOTP_WINDOW_STEPS = 1  # accept the previous and the next code too (clock drift between device and server)
@@ -397,7 +396,7 @@ def _resolve_role_session(
     if info.source_identity:
         context["aws:SourceIdentity"] = info.source_identity
     caller = Caller(
-        arn=f"arn:{PARTITION}:sts::{account}:assumed-role/{role_name}/{assumed.session_name}",
+        arn=arns.assumed_role(account, role_name, assumed.session_name),
         kind="assumed-role",
         account=account,
         principal_arn=role_arn,

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from localcloud import arns
 from localcloud.sdk import LOADER_LOCK
 
 Inputs = Mapping[str, Any]
@@ -80,7 +81,7 @@ def create_bucket(account: Account, logical: str, inputs: Inputs) -> tuple[str, 
 
 
 def _bucket_outputs(account: Account, name: str, inputs: Inputs) -> Outputs:
-    return {**inputs, "bucket": name, "arn": f"arn:aws:s3:::{name}", "region": account.region,
+    return {**inputs, "bucket": name, "arn": arns.s3(name), "region": account.region,
             "bucketDomainName": f"{name}.s3.amazonaws.com",
             "bucketRegionalDomainName": f"{name}.s3.{account.region}.amazonaws.com"}
 
@@ -282,7 +283,7 @@ def delete_group_membership(account: Account, id_: str, inputs: Inputs) -> None:
 # --- CloudWatch Logs ----------------------------------------------------------------------------------------
 
 def _log_group_arn(account: Account, name: str) -> str:
-    return f"arn:aws:logs:{account.region}:{account.account_id}:log-group:{name}"
+    return arns.log_group(account.region, account.account_id, name)
 
 
 def create_log_group(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
@@ -378,7 +379,7 @@ def _function_configuration(inputs: Inputs) -> dict[str, Any]:
 def _function_outputs(account: Account, name: str, inputs: Inputs, function: Mapping[str, Any]) -> Outputs:
     arn = function["FunctionArn"]
     return {**inputs, "name": name, "arn": arn, "qualifiedArn": f"{arn}:$LATEST", "version": "$LATEST",
-            "invokeArn": f"arn:aws:apigateway:{account.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            "invokeArn": arns.lambda_invoke(account.region, arn),
             "sourceCodeHash": function.get("CodeSha256", "")}
 
 

@@ -54,6 +54,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
+from localcloud import arns
 from localcloud.program import (  # the SDK's secret marker, as reveal() reads it
     _SECRET_SIG,
     _SIG_KEY,
@@ -148,13 +149,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
         path = inputs.get("path") or "/"  # IAM ARNs carry the path
         host = str(inputs.get("url", "")).removeprefix("https://")
         return {
-            "aws:iam/role:Role": f"arn:aws:iam::{self.account_id}:role{path}{name}",
-            "aws:iam/user:User": f"arn:aws:iam::{self.account_id}:user{path}{name}",
-            "aws:iam/group:Group": f"arn:aws:iam::{self.account_id}:group{path}{name}",
-            "aws:iam/openIdConnectProvider:OpenIdConnectProvider": f"arn:aws:iam::{self.account_id}:oidc-provider/{host}",
-            "aws:s3/bucket:Bucket": f"arn:aws:s3:::{name}",
-            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}",
-            "aws:lambda/function:Function": f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}",
+            "aws:iam/role:Role": arns.iam(self.account_id, "role", name, path),
+            "aws:iam/user:User": arns.iam(self.account_id, "user", name, path),
+            "aws:iam/group:Group": arns.iam(self.account_id, "group", name, path),
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider": arns.iam_oidc_provider(self.account_id, host),
+            "aws:s3/bucket:Bucket": arns.s3(name),
+            "aws:cloudwatch/logGroup:LogGroup": arns.log_group(self.region, self.account_id, name),
+            "aws:lambda/function:Function": arns.lambda_function(self.region, self.account_id, name),
         }.get(typ)
 
     def _stack_reference(self, name: str) -> tuple[str, dict]:
@@ -168,7 +169,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         with self._lock:
             self.calls.append(args.token)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:user/deployer",
+            return {"accountId": self.account_id, "arn": arns.iam(self.account_id, "user", "deployer"),
                     "userId": "AIDAEXAMPLE", "id": self.account_id}, []
         answer = region_or_partition(args.token, self.region)
         if answer is not None:

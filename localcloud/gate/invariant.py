@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from localcloud import arns
 from localcloud.actions import ActionPlan
 from localcloud.moto_adapter import Execution
 
@@ -114,9 +115,7 @@ def _s3_violations(plan: ActionPlan, found: list[Execution]) -> list[str]:
     for check in plan.checks:
         if check.bucket is None:
             continue
-        prefix = f"arn:aws:s3:::{check.bucket}/"
-        key = check.resource[len(prefix):] if check.resource.startswith(prefix) else None
-        authorized.add((check.bucket, key))
+        authorized.add((check.bucket, arns.s3_key(check.resource, check.bucket)))
     buckets = {bucket for bucket, _ in authorized if bucket is not None}
     for execution in found:
         if execution.kind not in ("action", "s3") or execution.bucket is None:

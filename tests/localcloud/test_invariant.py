@@ -93,4 +93,5 @@ def test_a_reading_that_differs_from_moto_fails_the_request(
 
     assert raised.value.response["Error"]["Code"] == "InternalFailure"
     assert len(caught) >= 1 and f"{bucket}/elsewhere" in caught[0]
+    assert cloud.gate is not None
     assert any(f"{bucket}/elsewhere" in message for message in cloud.gate.violations)

@@ -55,6 +55,7 @@ def test_session_tags_need_sts_tag_session_in_the_trust_policy(cloud: LocalCloud
         build.assume(role_arn, credentials=caller(build), Tags=[{"Key": "team", "Value": "data"}])
     assert error_code(raised) == "AccessDenied"
     assert sessions_of(role_arn) == 0
+    assert cloud.gate is not None
     assert cloud.gate.decisions_for("sts:TagSession")[-1].allowed is False
 
 
