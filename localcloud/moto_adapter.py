@@ -162,6 +162,13 @@ def bucket(name: str) -> Any | None:
     return s3_backends[account][PARTITION].buckets.get(name)
 
 
+def bucket_cors_rules(name: str) -> list[Any] | None:
+    """The bucket's CORS rules (moto's CorsRule: allowed_origins, allowed_methods, allowed_headers,
+    exposed_headers, max_age_seconds); None if there is no such bucket."""
+    found = bucket(name)
+    return list(found.cors or []) if found is not None else None
+
+
 def multipart_key(bucket_name: str, upload_id: str) -> str | None:
     """The key a multipart upload was created for, or None if the bucket has no such upload."""
     found = bucket(bucket_name)

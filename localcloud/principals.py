@@ -122,13 +122,17 @@ class TemporaryCredentials:
 
 @dataclass(frozen=True)
 class UserSession:
-    """Credentials from ``sts:GetSessionToken``: the user's own permissions, plus the MFA context."""
+    """Credentials from ``sts:GetSessionToken`` (the user's own permissions, plus the MFA context) or from
+    ``sts:GetFederationToken`` (``federated_name`` set: the user's permissions intersected with the session
+    policies passed, none if none were; API_GetFederationToken.html)."""
 
     credentials: TemporaryCredentials
     account: str
     user_name: str
     issued_at: datetime
     mfa_present: bool
+    federated_name: str | None = None
+    session_policies: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,8 @@ class SessionRegistry:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def issue_session_token(
-        self, *, account: str, user_name: str, duration_seconds: int, mfa_present: bool, now: datetime
+        self, *, account: str, user_name: str, duration_seconds: int, mfa_present: bool, now: datetime,
+        federated_name: str | None = None, session_policies: tuple[dict[str, Any], ...] = (),
     ) -> UserSession:
         credentials = TemporaryCredentials(
             access_key_id=_random_key_id(),
@@ -174,7 +179,8 @@ class SessionRegistry:
             session_token=_random_session_token(),
             expiration=now + timedelta(seconds=duration_seconds),
         )
-        session = UserSession(credentials, account, user_name, issued_at=now, mfa_present=mfa_present)
+        session = UserSession(credentials, account, user_name, issued_at=now, mfa_present=mfa_present,
+                              federated_name=federated_name, session_policies=session_policies)
         with self._lock:
             self._user_sessions[credentials.access_key_id] = session
         return session
@@ -217,6 +223,7 @@ class ResolvedPrincipal:
     registry_session: bool = False  # issued by localcloud's GetSessionToken
     mfa_present: bool = False
     session: RoleSessionInfo | None = None  # a role session's tags, transitive keys and source identity
+    federated: bool = False  # a GetFederationToken session
 
     @property
     def temporary(self) -> bool:
@@ -350,6 +357,8 @@ def _resolve_user_session(session: UserSession, now: datetime) -> ResolvedPrinci
     user = backend.users.get(session.user_name) if backend is not None else None
     if user is None:
         return None
+    if session.federated_name is not None:
+        return _federated_principal(session, backend, user, now)
     return _user_principal(
         session.account,
         backend,
@@ -361,6 +370,33 @@ def _resolve_user_session(session: UserSession, now: datetime) -> ResolvedPrinci
         expiration=session.credentials.expiration,
         registry_session=True,
         mfa_present=session.mfa_present,
+    )
+
+
+def _federated_principal(session: UserSession, backend: Any, user: Any, now: datetime) -> ResolvedPrincipal:
+    """A federated user: its own ARN and user id, the IAM user's policies, and the session policies passed (a
+    federation token without one has no permissions: API_GetFederationToken.html)."""
+    assert session.federated_name is not None
+    policies, _ = _user_identity(backend, user)
+    arn = arns.federated_user(session.account, session.federated_name)
+    user_id = f"{session.account}:{session.federated_name}"
+    caller = Caller(arn=arn, kind="user", account=session.account, principal_arn=arn, identity_policies=policies,
+                    session_policies=session.session_policies or (_DENY_EVERYTHING,))
+    context: dict[str, str | list[str]] = {
+        "aws:userid": user_id,
+        "aws:PrincipalType": "FederatedUser",
+        **_temporary_context(session.issued_at, False, now),
+    }
+    return ResolvedPrincipal(
+        access_key_id=session.credentials.access_key_id,
+        secret_access_key=session.credentials.secret_access_key,
+        session_token=session.credentials.session_token,
+        caller=caller,
+        context=context,
+        user_id=user_id,
+        expiration=session.credentials.expiration,
+        registry_session=True,
+        federated=True,
     )
 
 

@@ -5,6 +5,7 @@ Every request runs through one ``HandlerChain`` (localcloud.gate.chain):
 
     block_moto_api        /moto-api/ would reset or reshape state without authorization
     read_body             the body is needed for the signature and for query-protocol parameters
+    cors_preflight        an unauthenticated S3 OPTIONS, answered from the bucket's CORS configuration
     authenticate          SigV4 (localcloud.sigv4) and the access key's owner (localcloud.principals)
     read_request          the one reading: a canonical request, or a refusal of anything ambiguous (reading.py)
     classify              operation, IAM action(s), resource(s) of that reading (localcloud.actions)
@@ -83,6 +84,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     # GetSessionToken needs no permission (API_GetSessionToken.html): answered before authorization.
     ("sts", "GetSessionToken"): Operation(before=(sts.verify_mfa, sts.get_session_token)),
     ("sts", "GetCallerIdentity"): Operation(answer=sts.caller_identity),
+    ("sts", "GetFederationToken"): Operation(answer=sts.get_federation_token),
     ("lambda", "Invoke"): Operation(answer=lambda_invoke.invoke),
     ("lambda", "InvokeAsync"): Operation(answer=lambda_invoke.not_emulated),
     ("lambda", "InvokeWithResponseStream"): Operation(answer=lambda_invoke.not_emulated),
@@ -171,7 +173,7 @@ class Gate:
         preload()
         moto_adapter.install_recorder()
         self.chain = HandlerChain(
-            request_handlers=[auth.block_moto_api, auth.read_body, auth.authenticate, parse.read_request,
+            request_handlers=[auth.block_moto_api, auth.read_body, s3.cors_preflight, auth.authenticate, parse.read_request,
                               parse.classify, parse.build_context, before_authorize, authorize.authorize,
                               after_authorize, dispatch],
             response_handlers=[],

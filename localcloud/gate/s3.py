@@ -12,6 +12,8 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Response
 
+from localcloud import moto_adapter, sigv4
+from localcloud.gate import reading
 from localcloud.gate.errors import GateError
 
 if TYPE_CHECKING:
@@ -102,3 +104,60 @@ def delete_objects(gate: Gate, ex: Exchange) -> Response:
         data = re.sub(rb"</DeleteResult>\s*$", errors.encode() + b"</DeleteResult>", response.get_data())
         response.set_data(data)
     return response
+
+
+# --- CORS preflight (cors.html, "How does Amazon S3 evaluate the CORS configuration on a bucket?") ---------------
+
+_CORS_NOT_ALLOWED = (
+    "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request "
+    "method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the "
+    "resource's CORS spec."
+)
+
+
+def _wildcard(pattern: str, value: str) -> bool:
+    """An AllowedOrigin or AllowedHeader with at most one ``*``; headers compare case-insensitively."""
+    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), value, flags=re.IGNORECASE) is not None
+
+
+def cors_preflight(gate: Gate, ex: Exchange) -> Response | None:
+    """An unauthenticated OPTIONS preflight to S3, answered from the bucket's CORS configuration; the request
+    never reaches moto."""
+    assert ex.http is not None
+    if ex.http.method != "OPTIONS" or sigv4.is_signed(ex.http) or gate.protocol_of(ex) != "rest-xml":
+        return None
+    bucket, _ = reading.s3_bucket_and_key(ex.http)
+    origin = ex.http.header("origin")
+    method = ex.http.header("access-control-request-method")
+    if not origin or not method:
+        raise GateError(400, "BadRequest", "Insufficient information. Origin request header needed.")
+    rules = moto_adapter.bucket_cors_rules(bucket) if bucket else None
+    if rules is None:
+        raise GateError(404, "NoSuchBucket", "The specified bucket does not exist", extra={"BucketName": bucket or ""})
+    if not rules:
+        raise GateError(403, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.",
+                        extra={"Method": method, "ResourceType": "BUCKET"})
+    requested = [h.strip() for h in (ex.http.header("access-control-request-headers") or "").split(",") if h.strip()]
+    for rule in rules:
+        origins, methods = rule.allowed_origins or [], rule.allowed_methods or []
+        allowed_headers = rule.allowed_headers or []
+        if not any(_wildcard(o, origin) for o in origins) or method not in methods:
+            continue
+        if not all(any(_wildcard(a, h) for a in allowed_headers) for h in requested):
+            continue
+        headers = {
+            "Access-Control-Allow-Origin": "*" if "*" in origins else origin,
+            "Access-Control-Allow-Methods": ", ".join(methods),
+            "Vary": "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+            "x-amz-request-id": ex.request_id,
+        }
+        if "*" not in origins:
+            headers["Access-Control-Allow-Credentials"] = "true"
+        if requested:
+            headers["Access-Control-Allow-Headers"] = ", ".join(requested)
+        if rule.exposed_headers:
+            headers["Access-Control-Expose-Headers"] = ", ".join(rule.exposed_headers)
+        if rule.max_age_seconds:
+            headers["Access-Control-Max-Age"] = str(rule.max_age_seconds)
+        return Response(b"", status=200, headers=headers)
+    raise GateError(403, "AccessForbidden", _CORS_NOT_ALLOWED, extra={"Method": method, "ResourceType": "OBJECT"})

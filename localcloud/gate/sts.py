@@ -140,6 +140,12 @@ def session_token_limits(gate: Gate, ex: Exchange) -> Response | None:
     if not ex.principal.registry_session:
         return None
     check = ex.plan.checks[0] if ex.plan.checks else Check(ex.plan.action, "*", None)
+    if ex.principal.federated and (ex.plan.service == "iam" or (ex.plan.service == "sts"
+                                                                 and ex.plan.operation != "GetCallerIdentity")):
+        # id_credentials_temp_control-access_getfederationtoken.html
+        gate.record(ex, check, Decision(False, "federated users can call no IAM operation and of STS only "
+                                               "GetCallerIdentity"))
+        raise AccessDenied(f"Cannot call {ex.plan.operation} with session credentials")
     if ex.plan.service == "iam" and not ex.principal.mfa_present:
         gate.record(ex, check, Decision(False, "GetSessionToken credentials without MFA cannot call IAM"))
         raise AccessDenied("You cannot call any IAM API operations unless MFA authentication information is "
@@ -203,6 +209,49 @@ def get_session_token(gate: Gate, ex: Exchange) -> Response:
         f"<Expiration>{iso(credentials.expiration, millis=True)}</Expiration>"
         f"</Credentials></GetSessionTokenResult><ResponseMetadata><RequestId>{ex.request_id}</RequestId>"
         f"</ResponseMetadata></GetSessionTokenResponse>"
+    )
+    return Response(body.encode(), status=200, headers={"Content-Type": "text/xml"})
+
+
+def get_federation_token(gate: Gate, ex: Exchange) -> Response:
+    """A federated user session for the calling IAM user (API_GetFederationToken.html): its permissions are the
+    user's intersected with the Policy and PolicyArns passed; with neither it has none."""
+    from localcloud.gate.app import iso
+    from localcloud.principals import parse_policy
+
+    assert ex.plan is not None and ex.principal is not None
+    principal, params = ex.principal, ex.plan.params
+    if principal.temporary or principal.caller.kind != "user" or not principal.user_name:
+        raise AccessDenied("Cannot call GetFederationToken with session credentials")
+    account = principal.caller.account or ""
+    policies = []
+    if params.get("Policy"):
+        document = parse_policy(params["Policy"])
+        if document is None:
+            raise GateError(400, "MalformedPolicyDocument", "The policy is not in the valid JSON format.")
+        policies.append(document)
+    for arn in _member_values(params, "PolicyArns", "arn"):
+        managed = gate.directory.managed_policy(account, arn)
+        if managed is None:
+            raise GateError(404, "NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")
+        policies.append(managed)
+    duration_text = params.get("DurationSeconds")
+    duration = _duration(duration_text, SESSION_TOKEN_MAX_SECONDS) if duration_text else SESSION_TOKEN_DEFAULT_SECONDS
+    name = str(params.get("Name", ""))
+    session = gate.registry.issue_session_token(account=account, user_name=principal.user_name,
+                                                duration_seconds=duration, mfa_present=False, now=ex.now,
+                                                federated_name=name, session_policies=tuple(policies))
+    credentials = session.credentials
+    body = (
+        f'<GetFederationTokenResponse xmlns="{XMLNS["sts"]}"><GetFederationTokenResult><Credentials>'
+        f"<AccessKeyId>{credentials.access_key_id}</AccessKeyId>"
+        f"<SecretAccessKey>{escape(credentials.secret_access_key)}</SecretAccessKey>"
+        f"<SessionToken>{escape(credentials.session_token)}</SessionToken>"
+        f"<Expiration>{iso(credentials.expiration, millis=True)}</Expiration></Credentials>"
+        f"<FederatedUser><FederatedUserId>{account}:{escape(name)}</FederatedUserId>"
+        f"<Arn>{escape(ex.plan.checks[0].resource)}</Arn></FederatedUser><PackedPolicySize>1</PackedPolicySize>"
+        f"</GetFederationTokenResult><ResponseMetadata><RequestId>{ex.request_id}</RequestId>"
+        f"</ResponseMetadata></GetFederationTokenResponse>"
     )
     return Response(body.encode(), status=200, headers={"Content-Type": "text/xml"})
 

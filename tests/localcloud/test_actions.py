@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 from botocore.config import Config
 
-from localcloud.actions import S3_ACTIONS, ActionPlan, classify, lambda_target
+from localcloud.actions import S3_ACTIONS, ActionPlan, UnexpectedParameter, UnknownOperation, classify, lambda_target
 from localcloud.sigv4 import HttpRequest
 
 PROD = "111111111111"
@@ -347,3 +347,36 @@ def test_lambda_target_reads_names_partial_arns_and_qualifiers() -> None:
     assert lambda_target("fn:prod", None, REGION, DEV).arn == f"arn:aws:lambda:{REGION}:{DEV}:function:fn:prod"
     assert lambda_target(f"{PROD}:function:fn", None, REGION, DEV).account == PROD
     assert lambda_target("fn", "3", REGION, DEV).qualifier == "3"
+
+
+# --- what a request may not carry ------------------------------------------------------------------------------------
+
+
+def classify_raw(service: str, method: str, path: str, query: str = "", body: bytes = b"") -> ActionPlan:
+    request = HttpRequest(method, path, query, {"content-type": "application/x-www-form-urlencoded"}, body)
+    return classify(request, service=service, region=REGION, caller_account=DEV, directory=FakeDirectory())
+
+
+def test_an_action_the_service_does_not_have_is_unknown() -> None:
+    """Common errors (CommonErrors.html): InvalidAction, "The action or operation requested is invalid"."""
+    with pytest.raises(UnknownOperation):
+        classify_raw("iam", "POST", "/", body=b"Action=DeleteEverything&Version=2010-05-08")
+
+
+def test_a_second_resource_parameter_is_refused_not_chosen_between() -> None:
+    with pytest.raises(UnexpectedParameter) as raised:
+        classify_raw("iam", "POST", "/", body=b"Action=ListAttachedRolePolicies&RoleName=app&UserName=admin")
+    assert (raised.value.name, raised.value.names_resource) == ("UserName", True)
+
+
+def test_combined_s3_sub_resources_are_refused() -> None:
+    with pytest.raises(UnexpectedParameter) as raised:
+        classify_raw("s3", "POST", "/dev-bucket/key", "uploads=&restore=")
+    assert raised.value.operation == "CreateMultipartUpload" and raised.value.name == "restore"
+
+
+def test_sdk_requests_carry_only_what_their_operation_defines(session: boto3.session.Session) -> None:
+    plan = plan_of(session, "s3", "create_multipart_upload", Bucket="dev-bucket", Key="k", Tagging="a=b")
+    assert plan.operation == "CreateMultipartUpload"
+    plan = plan_of(session, "iam", "list_attached_role_policies", RoleName="app", PathPrefix="/")
+    assert plan.operation == "ListAttachedRolePolicies"

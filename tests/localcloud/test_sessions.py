@@ -150,3 +150,59 @@ def test_an_unknown_managed_session_policy_is_refused(cloud: LocalCloud, build: 
     with pytest.raises(ClientError) as raised:
         build.assume(role_arn, credentials=caller(build), PolicyArns=[{"arn": f"arn:aws:iam::{DEV}:policy/none"}])
     assert error_code(raised) == "NoSuchEntity" and sessions_of(role_arn) == 0
+
+
+# --- GetFederationToken (API_GetFederationToken.html, id_credentials_temp_control-access_getfederationtoken.html) --
+
+
+def federation_user(build: Builder, bucket: str) -> dict[str, str]:
+    _, credentials = build.user("dev", [allow("sts:GetFederationToken", "*"),
+                                        allow(["s3:PutObject", "s3:GetObject"], f"arn:aws:s3:::{bucket}/*")])
+    return credentials
+
+
+def test_a_federated_user_has_the_intersection_of_the_user_and_the_session_policy(
+    cloud: LocalCloud, build: Builder
+) -> None:
+    bucket = build.bucket("dev")
+    sts = cloud.client("sts", credentials=federation_user(build, bucket))
+    token = sts.get_federation_token(Name="alice", Policy=policy(allow("s3:PutObject", f"arn:aws:s3:::{bucket}/in/*")))
+
+    federated = token["Credentials"]
+    put_as(cloud, federated, bucket, "in/a")
+    with pytest.raises(ClientError) as raised:
+        put_as(cloud, federated, bucket, "out/a")
+
+    assert token["FederatedUser"]["Arn"] == f"arn:aws:sts::{DEV}:federated-user/alice"
+    assert cloud.client("sts", credentials=federated).get_caller_identity()["Arn"] == token["FederatedUser"]["Arn"]
+    assert error_code(raised) == "AccessDenied"
+    assert exists(cloud, bucket, "in/a") and not exists(cloud, bucket, "out/a")
+
+
+def test_a_federation_token_without_a_session_policy_has_no_permissions(cloud: LocalCloud, build: Builder) -> None:
+    bucket = build.bucket("dev")
+    federated = cloud.client("sts", credentials=federation_user(build, bucket)).get_federation_token(
+        Name="nobody")["Credentials"]
+    with pytest.raises(ClientError) as raised:
+        put_as(cloud, federated, bucket, "in/a")
+    assert error_code(raised) == "AccessDenied" and not exists(cloud, bucket, "in/a")
+
+
+def test_a_federated_user_cannot_call_iam_or_assume_a_role(cloud: LocalCloud, build: Builder) -> None:
+    bucket = build.bucket("dev")
+    everything = policy(allow("*", "*"))
+    federated = cloud.client("sts", credentials=federation_user(build, bucket)).get_federation_token(
+        Name="admin", Policy=everything)["Credentials"]
+    with pytest.raises(ClientError) as iam_error:
+        cloud.client("iam", credentials=federated).list_users()
+    with pytest.raises(ClientError) as sts_error:
+        cloud.client("sts", credentials=federated).assume_role(RoleArn=f"arn:aws:iam::{DEV}:role/any",
+                                                                RoleSessionName="chained")
+    assert error_code(iam_error) == "AccessDenied" and error_code(sts_error) == "AccessDenied"
+
+
+def test_get_federation_token_needs_the_permission(cloud: LocalCloud, build: Builder) -> None:
+    _, credentials = build.user("dev", [allow("s3:*", "*")])
+    with pytest.raises(ClientError) as raised:
+        cloud.client("sts", credentials=credentials).get_federation_token(Name="unpermitted", Policy=policy(allow("*", "*")))
+    assert error_code(raised) == "AccessDenied"
