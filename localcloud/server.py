@@ -54,7 +54,9 @@ class LocalCloudError(Exception):
 
 
 def _request_handler() -> type:
-    class QuietHandler(moto_adapter.request_handler_class()):  # type: ignore[misc]
+    base: Any = moto_adapter.request_handler_class()
+
+    class QuietHandler(base):
         """moto's handler (keeps underscores in S3 metadata headers), logging requests at DEBUG only."""
 
         def log_request(self, code: Any = "-", size: Any = "-") -> None:
