@@ -57,17 +57,6 @@ Invoker = Callable[[str, str, str, bytes, Mapping[str, str]], tuple[int, list[tu
 Answer = Callable[["Gate", Exchange], Response]
 
 
-def iso(moment: datetime, *, millis: bool = False) -> str:
-    moment = moment.astimezone(timezone.utc)
-    if millis:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def timestamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
 @dataclass(frozen=True)
 class Operation:
     """What the gate does for one (service, operation) besides authorizing it; the default is moto."""
@@ -200,7 +189,7 @@ class Gate:
     def forward(self, ex: Exchange) -> Response:
         """moto runs the canonical request in the caller's account; what it executed must be what was authorized."""
         assert ex.request is not None and ex.signed is not None and ex.principal is not None and ex.plan is not None
-        environ = reading.moto_environ(ex.environ, ex.request, ex.signed, ex.principal.caller.account or "")
+        environ = reading.moto_environ(ex.environ, ex.request, ex.signed, self._moto_account(ex), ex.plan.operation)
         with moto_adapter.recording() as executions:
             app_iter, status, headers = run_wsgi_app(self.app, environ)
             try:
@@ -220,6 +209,15 @@ class Gate:
         response = Response(body, status=status, headers=[(k, v) for k, v in headers.items()
                                                           if k.lower() != "content-length"])
         return response
+
+    def _moto_account(self, ex: Exchange) -> str:
+        """The account moto acts in: the caller's, except that a request on an existing bucket acts in the bucket
+        owner's (moto keeps object tags and other per-account state there; a cross-account caller's tags would
+        otherwise land in the caller's own account)."""
+        assert ex.plan is not None and ex.principal is not None
+        bucket = ex.plan.params.get("Bucket") if ex.plan.service == "s3" else None
+        owner = self.directory.bucket_account(bucket) if bucket else None
+        return owner or ex.principal.caller.account or ""
 
     # --- protocol --------------------------------------------------------------------------------------------------
 

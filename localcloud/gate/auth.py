@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from localcloud import sigv4
 from localcloud.gate.errors import AuthenticationFailed, GateError
+from localcloud.gate.timefmt import iso, timestamp
 from localcloud.principals import resolve
 
 if TYPE_CHECKING:
@@ -86,8 +87,6 @@ def authenticate(gate: Gate, ex: Exchange) -> Response | None:
 
 
 def _check_time(ex: Exchange, signed: sigv4.SignedRequest) -> None:
-    from localcloud.gate.app import iso, timestamp
-
     try:
         sigv4.check_time(signed, ex.now)
     except sigv4.RequestTimeTooSkewed as error:

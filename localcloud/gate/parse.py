@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from localcloud import actions, sigv4
 from localcloud.gate import reading
 from localcloud.gate.errors import AmbiguousRequest, AuthenticationFailed, GateError
+from localcloud.gate.timefmt import iso
 
 if TYPE_CHECKING:
     from localcloud.gate.app import Gate
@@ -58,8 +59,6 @@ def _unexpected(ex: Exchange, error: actions.UnexpectedParameter) -> AmbiguousRe
 
 def build_context(gate: Gate, ex: Exchange) -> Response | None:
     """The global condition keys of the request (reference_policies_condition-keys.html) and S3's own."""
-    from localcloud.gate.app import iso
-
     assert ex.principal is not None and ex.signed is not None and ex.plan is not None
     caller = ex.principal.caller
     context: dict[str, str | list[str]] = {

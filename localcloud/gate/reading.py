@@ -36,6 +36,7 @@ AUTH_QUERY_PARAMS = frozenset({
 # Headers the gate consumes: signing, and moto's own account switch (the gate sets that one itself).
 _DROPPED_HEADERS = frozenset({"authorization", "host", "x-amz-security-token", "x-amz-date", "content-length"})
 _CHUNKED_HEADERS = frozenset({"x-amz-decoded-content-length", "x-amz-trailer"})
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 # S3 bucket naming rules (bucketnamingrules.html): 3-63 characters, lower-case letters, digits, dots and hyphens,
 # starting and ending with a letter or digit, no two adjacent dots, not an IP address.
@@ -56,6 +57,14 @@ def read(http: sigv4.HttpRequest, signed: sigv4.SignedRequest, *, protocol: str,
                if name not in _DROPPED_HEADERS and not name.startswith("x-moto-")}
     if protocol in ("query", "ec2"):
         return _read_query(http, pairs, headers)
+    mimetype = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if http.body and mimetype in _FORM_TYPES:
+        # moto's server reads a form-encoded body as request parameters whatever the operation (werkzeug's
+        # request.form), so the gate and moto would read two requests; AWS reads the body as the payload.
+        raise AmbiguousRequest(400, "InvalidArgument" if protocol == "rest-xml" else "SerializationException",
+                               f"localcloud does not accept a {mimetype} body outside the query protocol: moto "
+                               "would read it as request parameters. Send it with another Content-Type.",
+                               extra={"ArgumentName": "Content-Type", "ArgumentValue": mimetype})
     if protocol == "json":
         return _read_json(http, pairs, headers)
     if signed.service in sigv4.S3_SERVICES:
@@ -268,10 +277,19 @@ def _read_s3(http: sigv4.HttpRequest, signed: sigv4.SignedRequest, pairs: list[t
 
 
 def moto_environ(original: Mapping[str, Any], request: sigv4.HttpRequest, signed: sigv4.SignedRequest,
-                 account: str) -> dict[str, Any]:
+                 account: str, operation: str) -> dict[str, Any]:
     """A WSGI environ carrying exactly ``request``: the server's own keys from ``original``, nothing of the
-    client's headers, path or body."""
+    client's headers, path or body.
+
+    A request without a query string gets ``x-id=OPERATION`` (what botocore sends for many S3 operations):
+    moto reads the body as a query string when there is none (moto.core.responses.setup_class), and would find
+    parameters, an ``Action`` even, inside a JSON document or an object's bytes."""
     import io
+
+    form = (request.header("content-type") or "").startswith("application/x-www-form-urlencoded")
+    if not request.raw_query and not form:
+        request = sigv4.HttpRequest(request.method, request.raw_path, f"x-id={quote(operation, safe='')}",
+                                    request.headers, request.body)
 
     environ = {key: value for key, value in original.items()
                if not key.startswith("HTTP_") and key not in ("CONTENT_TYPE", "CONTENT_LENGTH", "RAW_URI",

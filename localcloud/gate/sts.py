@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from localcloud.actions import Check
 from localcloud.gate.errors import XMLNS, AccessDenied, GateError, ValidationError
+from localcloud.gate.timefmt import iso
 from localcloud.iam import Decision
 from localcloud.principals import RoleSessionInfo, verify_totp
 
@@ -178,11 +179,26 @@ def validate_assume_role(gate: Gate, ex: Exchange) -> Response | None:
 # --- answers ---------------------------------------------------------------------------------------------------
 
 
+def _credentials_xml(credentials: Any) -> str:
+    return (
+        f"<Credentials><AccessKeyId>{credentials.access_key_id}</AccessKeyId>"
+        f"<SecretAccessKey>{escape(credentials.secret_access_key)}</SecretAccessKey>"
+        f"<SessionToken>{escape(credentials.session_token)}</SessionToken>"
+        f"<Expiration>{iso(credentials.expiration, millis=True)}</Expiration></Credentials>"
+    )
+
+
+def _sts_response(ex: Exchange, operation: str, result: str) -> Response:
+    body = (
+        f'<{operation}Response xmlns="{XMLNS["sts"]}"><{operation}Result>{result}</{operation}Result>'
+        f"<ResponseMetadata><RequestId>{ex.request_id}</RequestId></ResponseMetadata></{operation}Response>"
+    )
+    return Response(body.encode(), status=200, headers={"Content-Type": "text/xml"})
+
+
 def get_session_token(gate: Gate, ex: Exchange) -> Response:
     """sts:GetSessionToken needs no permission; localcloud issues the credentials and remembers the MFA (moto's
     own returns a fixed example key)."""
-    from localcloud.gate.app import iso
-
     assert ex.plan is not None and ex.principal is not None
     principal = ex.principal
     check = ex.plan.checks[0]
@@ -200,23 +216,12 @@ def get_session_token(gate: Gate, ex: Exchange) -> Response:
         now=ex.now,
     )
     gate.record(ex, check, Decision(True, "sts:GetSessionToken needs no permission"))
-    credentials = session.credentials
-    body = (
-        f'<GetSessionTokenResponse xmlns="{XMLNS["sts"]}"><GetSessionTokenResult><Credentials>'
-        f"<AccessKeyId>{credentials.access_key_id}</AccessKeyId>"
-        f"<SecretAccessKey>{escape(credentials.secret_access_key)}</SecretAccessKey>"
-        f"<SessionToken>{escape(credentials.session_token)}</SessionToken>"
-        f"<Expiration>{iso(credentials.expiration, millis=True)}</Expiration>"
-        f"</Credentials></GetSessionTokenResult><ResponseMetadata><RequestId>{ex.request_id}</RequestId>"
-        f"</ResponseMetadata></GetSessionTokenResponse>"
-    )
-    return Response(body.encode(), status=200, headers={"Content-Type": "text/xml"})
+    return _sts_response(ex, "GetSessionToken", _credentials_xml(session.credentials))
 
 
 def get_federation_token(gate: Gate, ex: Exchange) -> Response:
     """A federated user session for the calling IAM user (API_GetFederationToken.html): its permissions are the
     user's intersected with the Policy and PolicyArns passed; with neither it has none."""
-    from localcloud.gate.app import iso
     from localcloud.principals import parse_policy
 
     assert ex.plan is not None and ex.principal is not None
@@ -241,19 +246,10 @@ def get_federation_token(gate: Gate, ex: Exchange) -> Response:
     session = gate.registry.issue_session_token(account=account, user_name=principal.user_name,
                                                 duration_seconds=duration, mfa_present=False, now=ex.now,
                                                 federated_name=name, session_policies=tuple(policies))
-    credentials = session.credentials
-    body = (
-        f'<GetFederationTokenResponse xmlns="{XMLNS["sts"]}"><GetFederationTokenResult><Credentials>'
-        f"<AccessKeyId>{credentials.access_key_id}</AccessKeyId>"
-        f"<SecretAccessKey>{escape(credentials.secret_access_key)}</SecretAccessKey>"
-        f"<SessionToken>{escape(credentials.session_token)}</SessionToken>"
-        f"<Expiration>{iso(credentials.expiration, millis=True)}</Expiration></Credentials>"
-        f"<FederatedUser><FederatedUserId>{account}:{escape(name)}</FederatedUserId>"
-        f"<Arn>{escape(ex.plan.checks[0].resource)}</Arn></FederatedUser><PackedPolicySize>1</PackedPolicySize>"
-        f"</GetFederationTokenResult><ResponseMetadata><RequestId>{ex.request_id}</RequestId>"
-        f"</ResponseMetadata></GetFederationTokenResponse>"
-    )
-    return Response(body.encode(), status=200, headers={"Content-Type": "text/xml"})
+    federated_user = (f"<FederatedUser><FederatedUserId>{account}:{escape(name)}</FederatedUserId>"
+                      f"<Arn>{escape(ex.plan.checks[0].resource)}</Arn></FederatedUser>"
+                      "<PackedPolicySize>1</PackedPolicySize>")
+    return _sts_response(ex, "GetFederationToken", _credentials_xml(session.credentials) + federated_user)
 
 
 def caller_identity(gate: Gate, ex: Exchange) -> Response:
@@ -262,14 +258,8 @@ def caller_identity(gate: Gate, ex: Exchange) -> Response:
     if not ex.principal.registry_session:
         return gate.forward(ex)
     caller = ex.principal.caller
-    body = (
-        f'<GetCallerIdentityResponse xmlns="{XMLNS["sts"]}"><GetCallerIdentityResult>'
-        f"<Arn>{escape(caller.arn)}</Arn><UserId>{escape(ex.principal.user_id)}</UserId>"
-        f"<Account>{caller.account}</Account></GetCallerIdentityResult>"
-        f"<ResponseMetadata><RequestId>{ex.request_id}</RequestId></ResponseMetadata>"
-        f"</GetCallerIdentityResponse>"
-    )
-    return Response(body.encode(), status=200, headers={"Content-Type": "text/xml"})
+    return _sts_response(ex, "GetCallerIdentity", f"<Arn>{escape(caller.arn)}</Arn>"
+                         f"<UserId>{escape(ex.principal.user_id)}</UserId><Account>{caller.account}</Account>")
 
 
 def assume_role(gate: Gate, ex: Exchange) -> Response:

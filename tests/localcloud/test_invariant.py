@@ -81,7 +81,7 @@ def test_a_reading_that_differs_from_moto_fails_the_request(
 
     def another_key(*args: Any, **kwargs: Any) -> dict[str, Any]:
         environ = original(*args, **kwargs)
-        if environ["REQUEST_METHOD"] == "PUT" and environ["RAW_URI"].endswith("/authorized"):
+        if environ["REQUEST_METHOD"] == "PUT" and environ["PATH_INFO"].endswith("/authorized"):
             environ["RAW_URI"] = environ["REQUEST_URI"] = environ["RAW_URI"].replace("/authorized", "/elsewhere")
             environ["PATH_INFO"] = environ["PATH_INFO"].replace("/authorized", "/elsewhere")
         return environ
