@@ -3,6 +3,9 @@
 ``classify(request, service=..., region=..., caller_account=..., directory=...)`` returns an ``ActionPlan`` with one
 ``Check`` per authorization the request needs (most need one; ``CopyObject`` needs two, ``DeleteObjects`` one per key,
 ``CreateFunction`` an ``iam:PassRole`` as well). The service is the SigV4 signing name from the credential scope.
+The gate classifies its one canonical reading of a request (``localcloud.gate.reading``); a parameter the
+operation does not define, or an S3 sub-resource of another operation, raises ``UnexpectedParameter`` rather than
+being ignored (another reader could take it to name another operation or resource).
 
 - Query protocol (STS, IAM): the ``Action`` parameter; resources from ``RoleArn``, ``RoleName``, ``UserName``, ...
 - JSON protocol (CloudWatch Logs): ``X-Amz-Target``; resources from ``logGroupName`` / ``logStreamName``.

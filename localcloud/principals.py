@@ -1,13 +1,16 @@
-"""Who is calling: access keys resolved to callers, from moto's state and localcloud's own session registry.
+"""Who is calling: access keys resolved to callers, from moto's state (read through ``localcloud.moto_adapter``)
+and localcloud's own session registry.
 
 - ``resolve(access_key_id, registry, now)`` finds the secret key, session token and ``Caller`` of an access key:
-  an IAM user's long-term key (any account, ``moto.iam.models.iam_backends``), a role session made by
-  ``sts:AssumeRole`` (``moto.sts.models.sts_backends[account]["aws"].assumed_roles``), or a session made by
-  ``sts:GetSessionToken`` (``SessionRegistry``, below: moto's own GetSessionToken returns a fixed example key).
-- ``SessionRegistry`` also remembers, per role-session access key, when the session was issued and whether MFA was
-  present when it was made (moto keeps neither).
-- ``MotoDirectory`` answers the other questions the gate asks moto: who owns a bucket and what its policy is, a
-  role's trust policy and MaxSessionDuration, the seed of a user's virtual MFA device.
+  an IAM user's long-term key (any account), a role session made by ``sts:AssumeRole`` (moto's STS keeps it),
+  or a session made by ``sts:GetSessionToken`` or ``sts:GetFederationToken`` (``SessionRegistry``, below:
+  moto's own return fixed example keys).
+- ``SessionRegistry`` also remembers, per role-session access key, what moto does not keep: when the session was
+  issued, whether MFA was present, its managed session policies, session tags (and which are transitive) and
+  its source identity.
+- ``MotoDirectory`` answers the other questions the gate asks moto: who owns a bucket, its policy and region, a
+  multipart upload's key, a role's trust policy and MaxSessionDuration, a managed policy's document, the seed of
+  a user's virtual MFA device.
 - ``totp`` / ``verify_totp``: RFC 6238 codes, as a virtual MFA device shows them.
 
 Policies are returned as dicts. moto keeps them as the JSON text the caller sent (inline, trust and managed
