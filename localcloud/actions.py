@@ -83,6 +83,9 @@ class UnknownOperation(Exception):
     """The request matches no operation of the service's model."""
 
 
+BODY = "the request body"  # UnexpectedParameter.name when an operation that takes no body is sent one
+
+
 class UnexpectedParameter(Exception):
     """The request carries a parameter (or S3 sub-resource) its operation does not define: a second reading of
     it could name another operation or resource, so it is refused rather than ignored."""
@@ -296,6 +299,8 @@ class _Route:
     required_query: tuple[str, ...]
     required_headers: tuple[str, ...]
     query_members: tuple[str, ...]  # the query-string members of the input shape (wire names)
+    body_members: frozenset[str]  # rest-json: the members that travel in the JSON body (no location)
+    has_payload: bool  # the input takes a body (a payload member, or body members)
     labels: tuple[str, ...]  # the URI labels, in the order the pattern captures them
     uri_members: tuple[tuple[str, str], ...]  # (URI label, member name)
     deprecated: bool
@@ -327,6 +332,7 @@ def _route(operation_model: Any) -> _Route:
     required_query: list[str] = []
     required_headers: list[str] = []
     query_members: list[str] = []
+    body_members: list[str] = []
     uri_members: list[tuple[str, str]] = []
     if shape is not None:
         for name, member in shape.members.items():
@@ -336,6 +342,8 @@ def _route(operation_model: Any) -> _Route:
                 uri_members.append((wire_name, name))
             if location == "querystring":
                 query_members.append(wire_name)
+            if location is None and name != shape.serialization.get("payload"):
+                body_members.append(wire_name)
             if name not in shape.required_members:
                 continue
             if location == "querystring":
@@ -351,6 +359,8 @@ def _route(operation_model: Any) -> _Route:
         required_query=tuple(required_query),
         required_headers=tuple(required_headers),
         query_members=tuple(query_members),
+        body_members=frozenset(body_members),
+        has_payload=bool(shape is not None and (shape.serialization.get("payload") or body_members)),
         labels=tuple(labels),
         uri_members=tuple(uri_members),
         deprecated=bool(operation_model.deprecated),
@@ -402,7 +412,24 @@ def match_rest_operation(service: str, request: HttpRequest) -> tuple[str, dict[
     for key in query:
         if key not in known:
             raise UnexpectedParameter(route.operation, key)
+    _check_body(service, route, request)
     return route.operation, best[2]
+
+
+def _check_body(service: str, route: _Route, request: HttpRequest) -> None:
+    """A body only where the operation takes one; for REST-JSON only keys the model puts in the body (moto reads
+    a query or path member from the body too, when the query lacks it)."""
+    if not request.body:
+        return
+    if not route.has_payload:
+        raise UnexpectedParameter(route.operation, BODY)
+    model = _service_model(service)
+    if model is None or model.protocol != "rest-json" or not route.body_members:
+        return  # the body is the operation's payload (Invoke's event, PutObject's bytes)
+    document = _json_body(request)
+    for key in document:
+        if key not in route.body_members:
+            raise UnexpectedParameter(route.operation, key)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -497,7 +524,8 @@ _RESOURCE_PARAMETERS = frozenset({
 
 
 @lru_cache(maxsize=512)
-def _input_members(service: str, operation: str) -> frozenset[str] | None:
+def input_members(service: str, operation: str) -> frozenset[str] | None:
+    """The top-level input members of an operation (None for a service botocore has no model of)."""
     model = _service_model(service)
     if model is None:
         return None
@@ -510,7 +538,7 @@ def _input_members(service: str, operation: str) -> frozenset[str] | None:
 def _check_query_members(service: str, operation: str, params: Mapping[str, str]) -> None:
     """Every parameter of a query-protocol request is a member of its operation's input (``Tags.member.1.Key``
     counts as ``Tags``)."""
-    members = _input_members(service, operation)
+    members = input_members(service, operation)
     if members is None:
         return
     for name in params:
@@ -820,6 +848,8 @@ def _classify_s3(request: HttpRequest, *, region: str, caller_account: str, dire
             action = entry.version_action if version and entry.version_action else entry.action
             extra = {"s3:versionid": version} if version else None
             checks.append(check(action, item["Key"], extra, item))
+            if (request.header("x-amz-bypass-governance-retention") or "").lower() == "true":
+                checks.append(check("s3:BypassGovernanceRetention", item["Key"], extra, item))
         if not checks:  # an empty or unreadable body: authorize like one DeleteObject on the bucket
             checks.append(check(entry.action, None))
         return ActionPlan("s3", operation, "rest-xml", tuple(checks), params, per_item=True)
@@ -846,6 +876,18 @@ def _classify_s3(request: HttpRequest, *, region: str, caller_account: str, dire
             checks.append(check("s3:PutObjectAcl", key))
         if request.header("x-amz-tagging") is not None:
             checks.append(check("s3:PutObjectTagging", key))
+        # Object Lock on upload (object-lock-managing.html, "Required permissions"): a retention needs
+        # s3:PutObjectRetention, a legal hold s3:PutObjectLegalHold.
+        if request.header("x-amz-object-lock-mode") is not None or \
+                request.header("x-amz-object-lock-retain-until-date") is not None:
+            checks.append(check("s3:PutObjectRetention", key))
+        if request.header("x-amz-object-lock-legal-hold") is not None:
+            checks.append(check("s3:PutObjectLegalHold", key))
+    # Bypassing governance-mode retention needs s3:BypassGovernanceRetention (object-lock-managing.html,
+    # "Bypassing governance mode"; DeleteObject, DeleteObjects and PutObjectRetention take the header).
+    if operation in ("DeleteObject", "PutObjectRetention") and key and \
+            (request.header("x-amz-bypass-governance-retention") or "").lower() == "true":
+        checks.append(check("s3:BypassGovernanceRetention", key))
     if operation == "CreateBucket" and bucket:
         if any(request.header(h) is not None for h in _ACL_HEADERS):
             checks.append(check("s3:PutBucketAcl", None))

@@ -146,6 +146,34 @@ def issue_role_session(account: str, region: str, role_arn: str, session_name: s
 # ---------------------------------------------------------------------------------------------------------------
 
 
+# The S3 operations moto 5.2's S3Response dispatches to code of their own (read from its _bucket_response_* and
+# _key_response_* if-chains). Any other operation would fall through to a default branch there (GetObject,
+# ListObjects, CreateBucket, PutObject, DeleteObject, DeleteBucket) and run that instead, so the gate answers it
+# itself or refuses it before moto sees it.
+S3_OPERATIONS = frozenset({
+    # buckets
+    "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "ListObjects", "ListObjectsV2", "ListObjectVersions",
+    "ListMultipartUploads", "GetBucketLocation", "GetObjectLockConfiguration", "PutObjectLockConfiguration",
+    "GetBucketLifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycle", "PutBucketLifecycleConfiguration",
+    "DeleteBucketLifecycle", "GetBucketVersioning", "PutBucketVersioning", "GetBucketPolicyStatus",
+    "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy", "GetBucketWebsite", "PutBucketWebsite",
+    "DeleteBucketWebsite", "GetBucketAcl", "PutBucketAcl", "GetBucketTagging", "PutBucketTagging",
+    "DeleteBucketTagging", "GetBucketLogging", "PutBucketLogging", "GetBucketCors", "PutBucketCors",
+    "DeleteBucketCors", "GetBucketNotification", "GetBucketNotificationConfiguration",
+    "PutBucketNotificationConfiguration", "GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration",
+    "GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock", "GetBucketInventoryConfiguration",
+    "ListBucketInventoryConfigurations", "PutBucketInventoryConfiguration", "GetBucketEncryption",
+    "PutBucketEncryption", "DeleteBucketEncryption", "GetBucketReplication", "PutBucketReplication",
+    "DeleteBucketReplication", "GetBucketOwnershipControls", "PutBucketOwnershipControls",
+    "DeleteBucketOwnershipControls", "DeleteObjects",
+    # objects
+    "GetObject", "HeadObject", "PutObject", "CopyObject", "DeleteObject", "GetObjectAcl", "PutObjectAcl",
+    "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "GetObjectLegalHold", "PutObjectLegalHold",
+    "PutObjectRetention", "GetObjectAttributes", "CreateMultipartUpload", "UploadPart", "UploadPartCopy",
+    "CompleteMultipartUpload", "AbortMultipartUpload", "ListParts", "RestoreObject", "SelectObjectContent",
+})
+
+
 def bucket_owner(bucket: str) -> str | None:
     from moto.s3.models import s3_backends
 

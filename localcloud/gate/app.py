@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response
 
 from localcloud import moto_adapter
 from localcloud.actions import Check, preload
-from localcloud.gate import auth, authorize, invariant, lambda_invoke, parse, reading, s3, sts
+from localcloud.gate import auth, authorize, invariant, lambda_invoke, logs, parse, reading, s3, sts
 from localcloud.gate.chain import HandlerChain, RequestHandler, index_of
 from localcloud.gate.errors import GateError, ReadingMismatch, error_response, render
 from localcloud.gate.exchange import Exchange, GateDecision
@@ -92,7 +92,10 @@ def _operation(ex: Exchange) -> Operation:
 def before_authorize(gate: Gate, ex: Exchange) -> Response | None:
     assert ex.plan is not None
     if ex.plan.service == "s3":
+        s3.check_emulated(gate, ex)
         s3.check_region(gate, ex)
+    if ex.plan.service == "logs":
+        logs.name_the_log_group(gate, ex)
     sts.session_token_limits(gate, ex)
     for handler in _operation(ex).before:
         answer = handler(gate, ex)
@@ -213,8 +216,11 @@ class Gate:
     def _moto_account(self, ex: Exchange) -> str:
         """The account moto acts in: the caller's, except that a request on an existing bucket acts in the bucket
         owner's (moto keeps object tags and other per-account state there; a cross-account caller's tags would
-        otherwise land in the caller's own account)."""
+        otherwise land in the caller's own account), and a Lambda request in the account of the function it names
+        (moto would look the name up in the caller's)."""
         assert ex.plan is not None and ex.principal is not None
+        if ex.plan.service == "lambda" and ex.plan.checks:
+            return ex.plan.checks[0].resource_account or ex.principal.caller.account or ""
         bucket = ex.plan.params.get("Bucket") if ex.plan.service == "s3" else None
         owner = self.directory.bucket_account(bucket) if bucket else None
         return owner or ex.principal.caller.account or ""

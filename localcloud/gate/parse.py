@@ -46,6 +46,13 @@ def classify(gate: Gate, ex: Exchange) -> Response | None:
 
 
 def _unexpected(ex: Exchange, error: actions.UnexpectedParameter) -> AmbiguousRequest:
+    if error.name == actions.BODY:
+        return AmbiguousRequest(400, "InvalidArgument" if ex.protocol == "rest-xml" else "SerializationException",
+                                f"{error.operation} takes no request body; one was sent (moto would read "
+                                "parameters from it).")
+    if ex.protocol == "rest-json":
+        return AmbiguousRequest(400, "SerializationException", f"{error.operation} does not take {error.name!r} "
+                                "there (a query or path member given in the body, or no member at all).")
     if ex.protocol == "rest-xml":
         return AmbiguousRequest(400, "InvalidArgument", f"{error.operation} does not take the query parameter "
                                 f"{error.name!r}; combined sub-resources name more than one operation.",

@@ -25,6 +25,16 @@ _UPLOAD_OPERATIONS = frozenset({"UploadPart", "UploadPartCopy", "CompleteMultipa
                                 "ListParts"})
 
 
+def check_emulated(gate: Gate, ex: Exchange) -> Response | None:
+    """Only operations moto runs as themselves reach it (moto_adapter.S3_OPERATIONS); for others moto would run a
+    default branch instead (a GET ?retention as GetObject, a DELETE ?metrics as DeleteBucket)."""
+    assert ex.plan is not None
+    if ex.plan.operation not in moto_adapter.S3_OPERATIONS:
+        raise GateError(501, "NotImplemented", f"localcloud does not emulate S3 {ex.plan.operation}: moto would "
+                        "run another operation for it.", sender=False)
+    return None
+
+
 def check_region(gate: Gate, ex: Exchange) -> Response | None:
     """One endpoint serves every region; but S3 answers a request for an existing bucket signed for another region
     with AuthorizationHeaderMalformed naming the bucket's (UsingBucket.html, "Making requests")."""
