@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response
 
 from localcloud import moto_adapter
 from localcloud.actions import Check, preload
-from localcloud.gate import auth, authorize, invariant, lambda_invoke, logs, parse, reading, s3, sts
+from localcloud.gate import auth, authorize, invariant, lambdas, logs, parse, reading, s3, sts
 from localcloud.gate.chain import HandlerChain, RequestHandler, index_of
 from localcloud.gate.errors import GateError, ReadingMismatch, error_response, render
 from localcloud.gate.exchange import Exchange, GateDecision
@@ -74,9 +74,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("sts", "GetSessionToken"): Operation(before=(sts.verify_mfa, sts.get_session_token)),
     ("sts", "GetCallerIdentity"): Operation(answer=sts.caller_identity),
     ("sts", "GetFederationToken"): Operation(answer=sts.get_federation_token),
-    ("lambda", "Invoke"): Operation(answer=lambda_invoke.invoke),
-    ("lambda", "InvokeAsync"): Operation(answer=lambda_invoke.not_emulated),
-    ("lambda", "InvokeWithResponseStream"): Operation(answer=lambda_invoke.not_emulated),
+    ("lambda", "CreateFunction"): Operation(before=(lambdas.unqualified_name,)),
+    ("lambda", "Invoke"): Operation(answer=lambdas.invoke),
+    ("lambda", "InvokeAsync"): Operation(answer=lambdas.not_emulated),
+    ("lambda", "InvokeWithResponseStream"): Operation(answer=lambdas.not_emulated),
     ("s3", "DeleteObjects"): Operation(answer=s3.delete_objects),
     **{("s3", name): _S3_UPLOAD for name in ("UploadPart", "UploadPartCopy", "CompleteMultipartUpload",
                                                "AbortMultipartUpload", "ListParts")},

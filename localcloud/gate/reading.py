@@ -134,10 +134,28 @@ def _read_query(http: sigv4.HttpRequest, pairs: list[tuple[str, str]], headers: 
                 where = "the query string and the form body" if key in dict(pairs) else "the form body"
                 raise _given_twice(key, "query", where)
             params[key] = _decode(raw_value.replace("+", " "), "form body")
+    _check_member_lists(params)
     body = urlencode(list(params.items()), quote_via=quote).encode()
     headers = {**{k: v for k, v in headers.items() if k != "content-type"},
                "content-type": "application/x-www-form-urlencoded; charset=utf-8"}
     return sigv4.HttpRequest("POST", "/", "", headers, body)
+
+
+_MEMBER = re.compile(r"^(?P<list>.+?)\.member\.(?P<index>\d+)(?:\.|$)")
+
+
+def _check_member_lists(params: Mapping[str, str]) -> None:
+    """``Tags.member.N`` lists number their members 1, 2, ... without gaps: the gate counts from 1 and stops at
+    the first gap, moto collects every index it finds, so a list with a gap would be two lists."""
+    indices: dict[str, set[str]] = {}
+    for name in params:
+        found = _MEMBER.match(name)
+        if found:
+            indices.setdefault(found.group("list"), set()).add(found.group("index"))
+    for name, found_indices in indices.items():
+        if found_indices != {str(n) for n in range(1, len(found_indices) + 1)}:
+            raise AmbiguousRequest(400, "MalformedQueryString", f"The members of {name} must be numbered 1 to N "
+                                   f"without gaps; {sorted(found_indices, key=len)} were given.")
 
 
 # --- JSON protocol -----------------------------------------------------------------------------------------------

@@ -141,3 +141,18 @@ def test_a_json_body_with_a_key_twice_is_refused() -> None:
         read("logs", "json", "POST", "/", "", b'{"logGroupName": "a", "logGroupName": "b"}',
              x_amz_target="Logs_20140328.CreateLogGroup")
     assert refusal(raised) == (400, "SerializationException")
+
+
+@pytest.mark.parametrize("members", [["Tags.member.2.Key=a"], ["Tags.member.1.Key=a", "Tags.member.3.Key=b"],
+                                     ["Tags.member.01.Key=a"]])
+def test_a_member_list_with_a_gap_is_refused(members: list[str]) -> None:
+    """The gate reads Tags.member.1, .2, ... up to the first gap; moto reads every index: one list, two readings."""
+    body = "&".join(["Action=TagRole", "RoleName=app", *members]).encode()
+    with pytest.raises(AmbiguousRequest) as raised:
+        read("iam", "query", "POST", "/", "", body)
+    assert refusal(raised) == (400, "MalformedQueryString")
+
+
+def test_a_member_list_numbered_from_one_is_read() -> None:
+    body = b"Action=TagRole&RoleName=app&Tags.member.1.Key=a&Tags.member.1.Value=1&Tags.member.2.Key=b"
+    assert b"Tags.member.2.Key=b" in read("iam", "query", "POST", "/", "", body).body

@@ -197,3 +197,17 @@ def test_a_qualifier_in_the_body_does_not_delete_another_version(cloud: LocalClo
     assert {"1", "2"} <= set(versions)
     with pytest.raises(ClientError):
         cloud.client("lambda", credentials=credentials).delete_function(FunctionName=name, Qualifier="1")
+
+
+def test_create_function_with_a_qualified_name_is_refused(cloud: LocalCloud, build: Builder) -> None:
+    """The gate would authorize function ``a`` (version ``b``); moto would create a function called ``a:b``."""
+    lam = cloud.client("lambda", "dev")
+    role = build.role("dev", [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                               "Action": "sts:AssumeRole"}])
+    name = unique("fn")
+    raw = Raw("POST", "/2015-03-31/functions", headers=[("Content-Type", "application/json")], body=json.dumps({
+        "FunctionName": f"{name}:7", "Runtime": "python3.12", "Role": role, "Handler": "h.h",
+        "Code": {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}}).encode())
+    answer = send(cloud, sign(raw, cloud.deployer_credentials("dev"), "lambda"))
+    assert (answer.status, answer.code) == (400, "InvalidParameterValueException"), answer
+    assert not [f for f in lam.list_functions()["Functions"] if f["FunctionName"].startswith(name)]

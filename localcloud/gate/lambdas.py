@@ -1,4 +1,4 @@
-"""Lambda Invoke, answered by localcloud's invoker (moto's own needs Docker)."""
+"""Lambda: Invoke, answered by localcloud's invoker (moto's own needs Docker), and names moto would read another way."""
 
 from __future__ import annotations
 
@@ -42,3 +42,15 @@ def not_emulated(gate: Gate, ex: Exchange) -> Response:
     assert ex.plan is not None
     raise GateError(501, "ServiceException", f"localcloud does not emulate Lambda {ex.plan.operation}; call Invoke "
                     "(InvocationType Event for async)", sender=False)
+
+
+def unqualified_name(gate: Gate, ex: Exchange) -> Response | None:
+    """CreateFunction names a function, never a version: the gate would read ``a:b`` as function ``a``, version
+    ``b``, and moto create a function called ``a:b`` (API_CreateFunction.html: FunctionName)."""
+    assert ex.plan is not None and ex.signed is not None and ex.principal is not None
+    name = str(ex.plan.params.get("FunctionName", ""))
+    target = lambda_target(name, None, ex.signed.region, ex.principal.caller.account or "")
+    if target.qualifier is not None or (name.startswith("arn:") and target.account != ex.principal.caller.account):
+        raise GateError(400, "InvalidParameterValueException", f"CreateFunction takes a function name or an ARN in "
+                        f"the caller's account, without a version or alias: {name!r}")
+    return None
