@@ -211,3 +211,20 @@ def test_create_function_with_a_qualified_name_is_refused(cloud: LocalCloud, bui
     answer = send(cloud, sign(raw, cloud.deployer_credentials("dev"), "lambda"))
     assert (answer.status, answer.code) == (400, "InvalidParameterValueException"), answer
     assert not [f for f in lam.list_functions()["Functions"] if f["FunctionName"].startswith(name)]
+
+
+# --- one endpoint for every region -------------------------------------------------------------------------------
+
+
+def test_an_s3_request_signed_for_another_region_than_the_bucket_s_names_the_bucket_s(
+    cloud: LocalCloud, build: Builder
+) -> None:
+    """S3 answers AuthorizationHeaderMalformed with the expected region (UsingBucket.html, "Making requests");
+    the credential scope's region is otherwise the region the request is served in."""
+    bucket = build.bucket("dev")
+    raw = Raw("PUT", f"/{bucket}/elsewhere.txt", body=b"x")
+    answer = send(cloud, sign(raw, cloud.deployer_credentials("dev"), "s3", region="us-west-2"))
+    assert (answer.status, answer.code) == (400, "AuthorizationHeaderMalformed"), answer
+    assert "<Region>eu-west-1</Region>" in answer.text
+    assert "Contents" not in cloud.client("s3", "dev").list_objects_v2(Bucket=bucket)
+    assert send(cloud, sign(raw, cloud.deployer_credentials("dev"), "s3")).status == 200
