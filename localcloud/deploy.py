@@ -73,6 +73,12 @@ def state_paths(state_dir: Path, stack: str) -> tuple[Path, Path]:
     return state_dir / "state" / f"{stack}.json", state_dir / "stacks" / f"{stack}.json"
 
 
+def _stored_outputs(old: Created, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A resource's stored outputs, with its inputs as the program gives them now: state keeps inputs normalized
+    (a Lambda's code as the digest of its zip), and the SDK expects each input back as its own type."""
+    return {**old.outputs, **inputs}
+
+
 def load_outputs(state_dir: Path, stack: str) -> dict[str, Any] | None:
     path = state_paths(state_dir, stack)[1]
     return json.loads(path.read_text()) if path.exists() else None
@@ -124,13 +130,13 @@ class DeployMocks(pulumi.runtime.Mocks):
         old = self.previous.pop(f"{typ}::{name}", None)
         if self.preview:
             # Unknown until created: the SDK treats outputs missing in a preview as unknown.
-            return (old.id, old.outputs) if old else ("", dict(inputs))
+            return (old.id, _stored_outputs(old, inputs)) if old else ("", dict(inputs))
         try:
             if old is None:
                 id_, outputs = kind.create(account, name, inputs)
                 self.changes.append(f"+ create {typ} {name}")
             elif old.inputs == stored:
-                id_, outputs = old.id, old.outputs
+                id_, outputs = old.id, _stored_outputs(old, inputs)
             elif kind.update is None or any(old.inputs.get(k) != stored.get(k) for k in kind.replace_on):
                 kind.delete(account, old.id, old.inputs)
                 id_, outputs = kind.create(account, name, inputs)

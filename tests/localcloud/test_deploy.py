@@ -78,6 +78,22 @@ def test_deploy_again_updates_in_place_then_destroy_removes_everything(workspace
     assert not (state_dir / "stacks" / "prod.json").exists()
 
 
+def test_both_stacks_redeploy_unchanged_with_no_changes(workspace, state_dir):
+    """Redeploying dev used to fail: the SDK got the Lambda's code back as the digest state keeps of it."""
+    prod = stack_config("prod") | {"cross-account-s3:forceDestroy": "true"}
+    deploy("prod", workspace.target, state_dir, config=prod)
+    deploy("dev", workspace.target, state_dir)
+    try:
+        code = workspace.cloud.client("lambda", "dev").list_functions()["Functions"][0]["CodeSha256"]
+
+        assert deploy("prod", workspace.target, state_dir, config=prod)[1] == []
+        assert deploy("dev", workspace.target, state_dir)[1] == []
+        assert workspace.cloud.client("lambda", "dev").list_functions()["Functions"][0]["CodeSha256"] == code
+    finally:
+        destroy("dev", workspace.target, state_dir)
+        destroy("prod", workspace.target, state_dir, config=prod)
+
+
 def test_a_resource_type_without_a_mapping_is_refused_by_name(workspace, state_dir, tmp_path):
     project = write_project(tmp_path / "project", (
         "import pulumi_aws as aws\n"
