@@ -125,6 +125,10 @@ class DeployMocks(pulumi.runtime.Mocks):
         if kind is None:
             raise DeployError(f"localcloud cannot deploy {typ} (resource '{name}'): it supports "
                               + ", ".join(sorted(RESOURCE_TYPES)))
+        unsupported = kind.unsupported(inputs)
+        if unsupported:
+            raise DeployError(f"{typ} '{name}': input {', '.join(unsupported)} is not supported by localcloud "
+                              f"(it applies {', '.join(sorted(kind.inputs))}); nothing was deployed for it")
         account = self._account_for(provider_ref)
         stored = normalize(inputs)
         old = self.previous.pop(f"{typ}::{name}", None)

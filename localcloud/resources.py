@@ -47,10 +47,25 @@ class Account:
 class ResourceType:
     create: Callable[[Account, str, Inputs], tuple[str, Outputs]]
     delete: Callable[[Account, str, Inputs], None]
+    # Every input the mapping applies (at create, and at update or by replacing); any other input is refused by
+    # name rather than dropped.
+    inputs: frozenset[str]
     # Applies changed inputs in place; None means every change replaces the resource.
     update: Callable[[Account, str, Inputs, Inputs], Outputs] | None = None
     # Inputs whose change replaces the resource even when it can be updated in place (like the provider's ForceNew).
     replace_on: tuple[str, ...] = ()
+    # Object inputs of which the mapping applies some keys only.
+    nested: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def unsupported(self, inputs: Inputs) -> list[str]:
+        """The inputs given (not None) that this mapping would not apply (``loggingConfig.systemLogLevel`` for a
+        key of an object input)."""
+        found = [name for name, value in inputs.items() if value is not None and name not in self.inputs]
+        for name, keys in self.nested.items():
+            value = inputs.get(name)
+            if isinstance(value, Mapping):
+                found += [f"{name}.{key}" for key, item in value.items() if item is not None and key not in keys]
+        return sorted(found)
 
 
 def physical_name(logical: str, inputs: Inputs, key: str = "name") -> str:
@@ -106,7 +121,8 @@ def delete_bucket(account: Account, name: str, inputs: Inputs) -> None:
     s3.delete_bucket(Bucket=name)
 
 
-def _bucket_setting(put: Callable[[Any, Inputs], None], remove: Callable[[Any, str], None]) -> ResourceType:
+def _bucket_setting(put: Callable[[Any, Inputs], None], remove: Callable[[Any, str], None],
+                    *inputs: str) -> ResourceType:
     """A bucket sub-resource: one Put call that is also its update, and one call that removes it."""
 
     def create(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
@@ -120,7 +136,7 @@ def _bucket_setting(put: Callable[[Any, Inputs], None], remove: Callable[[Any, s
     def delete(account: Account, bucket: str, inputs: Inputs) -> None:
         remove(account.client("s3"), bucket)
 
-    return ResourceType(create, delete, update, replace_on=("bucket",))
+    return ResourceType(create, delete, frozenset({"bucket", *inputs}), update, replace_on=("bucket",))
 
 
 def _put_public_access_block(s3: Any, inputs: Inputs) -> None:
@@ -192,6 +208,11 @@ def update_role(account: Account, name: str, old: Inputs, new: Inputs) -> Output
         iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=new["permissionsBoundary"])
     elif old.get("permissionsBoundary"):
         iam.delete_role_permissions_boundary(RoleName=name)
+    removed = sorted(set(old.get("tags") or {}) - set(new.get("tags") or {}))
+    if removed:
+        iam.untag_role(RoleName=name, TagKeys=removed)
+    if new.get("tags"):
+        iam.tag_role(RoleName=name, Tags=_tags(new))
     role = iam.get_role(RoleName=name)["Role"]
     return {**new, "name": name, "arn": role["Arn"], "uniqueId": role["RoleId"]}
 
@@ -223,7 +244,8 @@ def _inline_policy(kind: str) -> ResourceType:
         owner, name = id_.split(":", 1)
         getattr(account.client("iam"), f"delete_{owner_key}_policy")(**{param: owner, "PolicyName": name})
 
-    return ResourceType(create, delete, update, replace_on=(owner_key, "name"))
+    return ResourceType(create, delete, frozenset({owner_key, "name", "policy"}), update,
+                        replace_on=(owner_key, "name"))
 
 
 def create_group(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
@@ -400,6 +422,11 @@ def update_function(account: Account, name: str, old: Inputs, new: Inputs) -> Ou
     function = lam.update_function_configuration(FunctionName=name, **_function_configuration(new))
     if normalize(new)["code"] != normalize(old)["code"]:
         function = lam.update_function_code(FunctionName=name, ZipFile=archive_bytes(new["code"]))
+    removed = sorted(set(old.get("tags") or {}) - set(new.get("tags") or {}))
+    if removed:
+        lam.untag_resource(Resource=function["FunctionArn"], TagKeys=removed)
+    if new.get("tags"):
+        lam.tag_resource(Resource=function["FunctionArn"], Tags=dict(new["tags"]))
     return _function_outputs(account, name, new, function)
 
 
@@ -408,29 +435,43 @@ def delete_function(account: Account, name: str, inputs: Inputs) -> None:
 
 
 RESOURCE_TYPES: dict[str, ResourceType] = {
-    "aws:s3/bucket:Bucket": ResourceType(create_bucket, delete_bucket, update_bucket, replace_on=("bucket",)),
+    "aws:s3/bucket:Bucket": ResourceType(create_bucket, delete_bucket, frozenset({"bucket", "tags", "forceDestroy"}),
+                                         update_bucket, replace_on=("bucket",)),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_setting(
-        _put_public_access_block, lambda s3, b: s3.delete_public_access_block(Bucket=b)),
+        _put_public_access_block, lambda s3, b: s3.delete_public_access_block(Bucket=b),
+        "blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _bucket_setting(
-        _put_ownership_controls, lambda s3, b: s3.delete_bucket_ownership_controls(Bucket=b)),
+        _put_ownership_controls, lambda s3, b: s3.delete_bucket_ownership_controls(Bucket=b), "rule"),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _bucket_setting(
-        _put_encryption, lambda s3, b: s3.delete_bucket_encryption(Bucket=b)),
-    "aws:s3/bucketVersioning:BucketVersioning": _bucket_setting(_put_versioning, _suspend_versioning),
+        _put_encryption, lambda s3, b: s3.delete_bucket_encryption(Bucket=b), "rules"),
+    "aws:s3/bucketVersioning:BucketVersioning": _bucket_setting(_put_versioning, _suspend_versioning,
+                                                                "versioningConfiguration"),
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting(
-        _put_bucket_policy, lambda s3, b: s3.delete_bucket_policy(Bucket=b)),
-    "aws:iam/role:Role": ResourceType(create_role, delete_role, update_role, replace_on=("name", "path")),
+        _put_bucket_policy, lambda s3, b: s3.delete_bucket_policy(Bucket=b), "policy"),
+    "aws:iam/role:Role": ResourceType(
+        create_role, delete_role, frozenset({"name", "path", "assumeRolePolicy", "maxSessionDuration", "tags",
+                                             "description", "permissionsBoundary"}),
+        update_role, replace_on=("name", "path")),
     "aws:iam/rolePolicy:RolePolicy": _inline_policy("Role"),
-    "aws:iam/group:Group": ResourceType(create_group, delete_group, replace_on=("name", "path")),
+    "aws:iam/group:Group": ResourceType(create_group, delete_group, frozenset({"name", "path"}),
+                                        replace_on=("name", "path")),
     "aws:iam/groupPolicy:GroupPolicy": _inline_policy("Group"),
-    "aws:iam/user:User": ResourceType(create_user, delete_user, replace_on=("name", "path", "tags",
-                                                                            "permissionsBoundary")),
+    "aws:iam/user:User": ResourceType(
+        create_user, delete_user, frozenset({"name", "path", "tags", "permissionsBoundary", "forceDestroy"}),
+        replace_on=("name", "path", "tags", "permissionsBoundary")),
     "aws:iam/userPolicy:UserPolicy": _inline_policy("User"),
     "aws:iam/groupMembership:GroupMembership": ResourceType(
-        create_group_membership, delete_group_membership, update_group_membership, replace_on=("group",)),
-    "aws:cloudwatch/logGroup:LogGroup": ResourceType(create_log_group, delete_log_group, update_log_group,
-                                                     replace_on=("name", "tags")),
-    "aws:lambda/function:Function": ResourceType(create_function, delete_function, update_function,
-                                                 replace_on=("name", "architectures")),
+        create_group_membership, delete_group_membership, frozenset({"group", "users", "name"}),
+        update_group_membership, replace_on=("group",)),
+    "aws:cloudwatch/logGroup:LogGroup": ResourceType(
+        create_log_group, delete_log_group, frozenset({"name", "tags", "retentionInDays"}), update_log_group,
+        replace_on=("name", "tags")),
+    "aws:lambda/function:Function": ResourceType(
+        create_function, delete_function,
+        frozenset({"name", "code", "role", "handler", "runtime", "timeout", "memorySize", "environment",
+                   "description", "loggingConfig", "architectures", "tags"}),
+        update_function, replace_on=("name", "architectures"),
+        nested={"loggingConfig": frozenset({"logFormat", "logGroup"}), "environment": frozenset({"variables"})}),
 }
 
 

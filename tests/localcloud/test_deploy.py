@@ -106,6 +106,46 @@ def test_a_resource_type_without_a_mapping_is_refused_by_name(workspace, state_d
     assert "driver-unsupported-kept" not in roles(workspace, "prod")  # the preview stopped it before any write
 
 
+TRUST_LAMBDA = ('{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": '
+                '{\"Service\": \"lambda.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}')
+
+
+def test_an_input_the_driver_does_not_apply_is_refused_by_name_not_dropped(workspace, state_dir, tmp_path):
+    project = write_project(tmp_path / "project", (
+        "import pulumi_aws as aws\n"
+        f"aws.iam.Role('kept', name='driver-input-kept', assume_role_policy='{TRUST_LAMBDA}')\n"
+        f"aws.iam.Role('managed', name='driver-input-managed', assume_role_policy='{TRUST_LAMBDA}',\n"
+        "             managed_policy_arns=['arn:aws:iam::aws:policy/ReadOnlyAccess'])\n"), {})
+    with pytest.raises(DeployError, match=r"aws:iam/role:Role 'managed': input managedPolicyArns is not supported "
+                                          r"by localcloud"):
+        deploy("test", workspace.target, state_dir, project_dir=project)
+    assert not {"driver-input-kept", "driver-input-managed"} & roles(workspace, "prod")
+
+
+def test_a_key_of_an_object_input_the_driver_does_not_apply_is_refused_by_name():
+    from localcloud.resources import RESOURCE_TYPES
+
+    function = RESOURCE_TYPES["aws:lambda/function:Function"]
+    assert function.unsupported({"name": "f", "loggingConfig": {"logFormat": "JSON", "systemLogLevel": "WARN"},
+                                 "layers": ["arn:aws:lambda:eu-west-1:1:layer:x:1"], "timeout": None}) == [
+        "layers", "loggingConfig.systemLogLevel"]
+
+
+def test_a_role_s_changed_tags_are_applied_in_place(workspace, state_dir, tmp_path):
+    main = ("import pulumi_aws as aws\n"
+            f"aws.iam.Role('tagged', name='driver-tagged', assume_role_policy='{TRUST_LAMBDA}', tags=TAGS)\n")
+    project = write_project(tmp_path / "project", main.replace("TAGS", "{'team': 'a', 'old': 'x'}"), {})
+    deploy("test", workspace.target, state_dir, project_dir=project)
+    (project / "__main__.py").write_text(main.replace("TAGS", "{'team': 'b'}"))
+    try:
+        assert deploy("test", workspace.target, state_dir, project_dir=project)[1] == [
+            "~ update aws:iam/role:Role tagged"]
+        tags = workspace.cloud.client("iam", "prod").list_role_tags(RoleName="driver-tagged")["Tags"]
+        assert tags == [{"Key": "team", "Value": "b"}]
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=project)
+
+
 def test_invokes_and_explicit_providers_are_answered_from_the_emulated_cloud(workspace, state_dir, tmp_path):
     # An explicit provider that assumes a role in the dev account: what it creates lands there.
     dev = workspace.cloud.client("iam", "dev")
