@@ -1,9 +1,10 @@
 """The deploy driver: the real program under the mock runtime, its resources created in an emulated account.
 
 Like `pulumi up` against one account: it diffs what the program declares against what the last deploy created
-(kept in <state>/state/<stack>.json), creates, updates in place, replaces or deletes through boto3 (the table in
-resources.py), stores the stack's outputs in <state>/stacks/<stack>.json, and answers StackReferences and
-invokes from there and from the emulated cloud.
+(kept in <state>/state/ORGANIZATION/PROJECT/STACK.json), creates, updates in place, replaces or deletes through
+boto3 (the table in resources.py), stores the stack's outputs in <state>/stacks/ORGANIZATION/PROJECT/STACK.json,
+and answers StackReferences and invokes from there and from the emulated cloud. Stacks are keyed by their full
+name, as Pulumi's backends key them, so two projects' `dev` stacks never touch each other.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from botocore.exceptions import ClientError
 from localcloud.program import (
     PROJECT_DIR,
     StackOutput,
+    project_name,
     region_or_partition,
     reveal,
     run_program,
@@ -69,8 +71,34 @@ class Created:
         return f"{self.type}::{self.name}"
 
 
-def state_paths(state_dir: Path, stack: str) -> tuple[Path, Path]:
-    return state_dir / "state" / f"{stack}.json", state_dir / "stacks" / f"{stack}.json"
+DEFAULT_ORGANIZATION = "organization"  # Pulumi's organization for a stack name without one (self-managed backends)
+
+
+@dataclass(frozen=True)
+class StackName:
+    """``organization/project/stack``, as a StackReference names a stack."""
+
+    organization: str
+    project: str
+    stack: str
+
+    @classmethod
+    def parse(cls, name: str, project: str) -> StackName:
+        """``stack``, ``project/stack`` or ``organization/project/stack``; missing parts are this project's and
+        Pulumi's default organization."""
+        parts = name.split("/")
+        if len(parts) > 3 or not all(parts):
+            raise DeployError(f"The stack name {name!r} is not [organization/][project/]stack")
+        *prefix, stack = parts
+        return cls(prefix[-2] if len(prefix) == 2 else DEFAULT_ORGANIZATION, prefix[-1] if prefix else project, stack)
+
+    def __str__(self) -> str:
+        return f"{self.organization}/{self.project}/{self.stack}"
+
+
+def state_paths(state_dir: Path, name: StackName) -> tuple[Path, Path]:
+    relative = Path(name.organization) / name.project / f"{name.stack}.json"
+    return state_dir / "state" / relative, state_dir / "stacks" / relative
 
 
 def _stored_outputs(old: Created, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -79,8 +107,8 @@ def _stored_outputs(old: Created, inputs: dict[str, Any]) -> dict[str, Any]:
     return {**old.outputs, **inputs}
 
 
-def load_outputs(state_dir: Path, stack: str) -> dict[str, Any] | None:
-    path = state_paths(state_dir, stack)[1]
+def load_outputs(state_dir: Path, name: StackName) -> dict[str, Any] | None:
+    path = state_paths(state_dir, name)[1]
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -88,12 +116,13 @@ class DeployMocks(pulumi.runtime.Mocks):
     """Answers the program's resource registrations and invokes from the emulated cloud."""
 
     def __init__(self, target: Target, default: Account, previous: list[Created], state_dir: Path,
-                 *, preview: bool = False):
+                 *, project: str, preview: bool = False):
         self.preview = preview  # check everything, create nothing (like `pulumi preview`)
         self.target = target
         self.default = default
         self.previous = {c.key: c for c in previous}
         self.state_dir = state_dir
+        self.project = project  # a StackReference without a project names one of this project's stacks
         self.created: list[Created] = []
         self.providers: dict[str, Account] = {}
         self.changes: list[str] = []
@@ -155,11 +184,13 @@ class DeployMocks(pulumi.runtime.Mocks):
         return id_, outputs
 
     def _stack_reference(self, name: str) -> tuple[str, dict]:
-        stack = name.split("/")[-1]
-        outputs = load_outputs(self.state_dir, stack)
+        reference = StackName.parse(name, self.project)
+        outputs = load_outputs(self.state_dir, reference)
         if outputs is None:
-            raise DeployError(f"The stack reference '{name}' has no outputs yet: deploy the {stack} stack first "
-                              f"(python -m localcloud deploy --stack {stack})")
+            project = "" if reference.project == self.project else f" of project {reference.project}"
+            raise DeployError(f"The stack reference '{name}' ({reference}) has no outputs yet: deploy the "
+                              f"{reference.stack} stack{project} first (python -m localcloud deploy --stack "
+                              f"{reference.stack})")
         return name, {"name": name, "outputs": outputs["outputs"], "secretOutputNames": outputs["secretOutputNames"]}
 
     def _provider(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict]:
@@ -221,14 +252,15 @@ def deploy(stack: str, target: Target, state_dir: Path, *, project_dir: Path = P
     config = dict(stack_config(stack, project_dir) if config is None else config)
     account_id = stack_account_id(stack, config)
     region = config.get("aws:region") or "us-east-1"
-    state_file, outputs_file = state_paths(state_dir, stack)
+    name = StackName(DEFAULT_ORGANIZATION, project_name(project_dir), stack)
+    state_file, outputs_file = state_paths(state_dir, name)
     previous = _load_state(state_file)
     default = target.account(account_id, region)
     # A preview first, as `pulumi up` does: bad config, a missing stack reference or an unsupported
     # resource type fails here, before anything is written.
-    preview = DeployMocks(target, default, previous, state_dir, preview=True)
+    preview = DeployMocks(target, default, previous, state_dir, project=name.project, preview=True)
     _run(stack, preview, config, project_dir, preview=True)
-    mocks = DeployMocks(target, default, previous, state_dir)
+    mocks = DeployMocks(target, default, previous, state_dir, project=name.project)
     try:
         exports = _run(stack, mocks, config, project_dir)
         # What the program no longer declares is deleted, newest first.
@@ -262,10 +294,11 @@ def destroy(stack: str, target: Target, state_dir: Path, *, project_dir: Path = 
             config: Mapping[str, str] | None = None) -> list[str]:
     """`pulumi destroy`: deletes the stack's resources, newest first, and forgets its outputs."""
     config = dict(stack_config(stack, project_dir) if config is None else config)
-    state_file, outputs_file = state_paths(state_dir, stack)
+    name = StackName(DEFAULT_ORGANIZATION, project_name(project_dir), stack)
+    state_file, outputs_file = state_paths(state_dir, name)
     resources = _load_state(state_file)
     default = target.account(stack_account_id(stack, config), config.get("aws:region") or "us-east-1")
-    mocks = DeployMocks(target, default, [], state_dir)
+    mocks = DeployMocks(target, default, [], state_dir, project=name.project)
     for provider in (r for r in resources if r.type == PROVIDER_TYPE):
         mocks._provider(provider.name, provider.inputs)
     changes = []

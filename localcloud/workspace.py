@@ -1,7 +1,7 @@
 """A running localcloud for this project: the cloud, its Lambda runtime, both stacks, and AWS CLI profiles.
 
 `up` and `demo` build one in-process. The state directory holds what other processes need to use it:
-cloud.json (endpoint and deployer keys, for `localcloud deploy`), stacks/<stack>.json (each stack's
+cloud.json (endpoint and deployer keys, for `localcloud deploy`), stacks/ORGANIZATION/PROJECT/STACK.json (each stack's
 outputs), aws/config and aws/credentials (profiles prod, dev, dev-user, prod-writer) and env.sh.
 """
 
@@ -11,6 +11,7 @@ import configparser
 import json
 import os
 import shlex
+import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,8 +51,7 @@ class Workspace:
         began = time.perf_counter()
         state_dir = state_dir.resolve()
         for stale in ("state", "stacks", "aws"):
-            for path in (state_dir / stale).glob("*"):
-                path.unlink()
+            shutil.rmtree(state_dir / stale, ignore_errors=True)
         region = stack_config("prod", project_dir).get("aws:region") or "us-east-1"
         runtime_box: list[LambdaRuntime] = []
         # pyrefly types this lambda's *args as the union of the Invoker's five parameter types, not as the tuple.

@@ -44,7 +44,7 @@ def test_up_serves_until_sigterm_and_its_profiles_work(tmp_path: Path, monkeypat
         assert {"profile prod", "profile dev", "profile dev-user", "profile prod-writer"} <= set(outputs.sections())
         writer = boto3.Session(profile_name="prod-writer").client("sts").get_caller_identity()
         assert ":assumed-role/cross-account-s3-writer/" in writer["Arn"]
-        assert (state_dir / "stacks" / "prod.json").exists() and (state_dir / "stacks" / "dev.json").exists()
+        assert (state_dir / "stacks" / "organization" / "cross-account-s3" / "prod.json").exists() and (state_dir / "stacks" / "organization" / "cross-account-s3" / "dev.json").exists()
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

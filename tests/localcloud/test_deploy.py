@@ -25,10 +25,10 @@ def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
 
 
-def write_project(root: Path, main: str, config: dict[str, object]) -> Path:
+def write_project(root: Path, main: str, config: dict[str, object], *, name: str = "driver-test") -> Path:
     """A one-stack Pulumi project ("test") that deploys into the prod account."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "Pulumi.yaml").write_text("name: driver-test\nruntime: python\n")
+    (root / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
     (root / "Pulumi.test.yaml").write_text(json.dumps({"config": {
         "aws:region": "eu-west-1", "aws:allowedAccountIds": ["111111111111"], **config}}))
     (root / "__main__.py").write_text(main)
@@ -44,7 +44,7 @@ def test_deploying_dev_before_prod_says_to_deploy_prod_first_and_writes_nothing(
     with pytest.raises(DeployError, match=r"deploy the prod stack first \(python -m localcloud deploy --stack prod\)"):
         deploy("dev", workspace.target, state_dir)
     assert roles(workspace, "dev") == before
-    assert not (state_dir / "stacks" / "dev.json").exists()
+    assert not (state_dir / "stacks" / "organization" / "cross-account-s3" / "dev.json").exists()
 
 
 def test_bad_config_fails_before_anything_is_created(workspace, state_dir):
@@ -75,7 +75,7 @@ def test_deploy_again_updates_in_place_then_destroy_removes_everything(workspace
     assert "driver-test-writer" not in roles(workspace, "prod")
     with pytest.raises(ClientError):
         workspace.cloud.client("s3", "prod").head_bucket(Bucket=bucket)
-    assert not (state_dir / "stacks" / "prod.json").exists()
+    assert not (state_dir / "stacks" / "organization" / "cross-account-s3" / "prod.json").exists()
 
 
 def test_both_stacks_redeploy_unchanged_with_no_changes(workspace, state_dir):
@@ -144,6 +144,39 @@ def test_a_role_s_changed_tags_are_applied_in_place(workspace, state_dir, tmp_pa
         assert tags == [{"Key": "team", "Value": "b"}]
     finally:
         destroy("test", workspace.target, state_dir, project_dir=project)
+
+
+def test_two_projects_with_the_same_stack_name_never_touch_each_other(workspace, state_dir, tmp_path):
+    """State is keyed by organization/project/stack, as Pulumi's backends key it."""
+    def project(name: str) -> Path:
+        return write_project(tmp_path / name, (
+            "import pulumi, pulumi_aws as aws\n"
+            f"role = aws.iam.Role('role', name='{name}-role', assume_role_policy='{TRUST_LAMBDA}')\n"
+            "pulumi.export('roleName', role.name)\n"), {}, name=name)
+
+    first, second = project("driver-first"), project("driver-second")
+    deploy("test", workspace.target, state_dir, project_dir=first)
+    deploy("test", workspace.target, state_dir, project_dir=second)
+    try:
+        assert destroy("test", workspace.target, state_dir, project_dir=first) == ["- delete aws:iam/role:Role role"]
+        assert "driver-second-role" in roles(workspace, "prod") and "driver-first-role" not in roles(workspace, "prod")
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=second)
+
+
+def test_a_stack_reference_names_another_project_s_stack_by_its_full_name(workspace, state_dir, tmp_path):
+    producer = write_project(tmp_path / "producer", (
+        "import pulumi\npulumi.export('greeting', 'from the producer')\n"), {}, name="driver-producer")
+    consumer = write_project(tmp_path / "consumer", (
+        "import pulumi\n"
+        "ref = pulumi.StackReference('organization/driver-producer/test')\n"
+        "pulumi.export('heard', ref.get_output('greeting'))\n"), {}, name="driver-consumer")
+    with pytest.raises(DeployError, match=r"'organization/driver-producer/test' .* deploy the test stack of "
+                                          r"project driver-producer first"):
+        deploy("test", workspace.target, state_dir, project_dir=consumer)
+    deploy("test", workspace.target, state_dir, project_dir=producer)
+    outputs, _ = deploy("test", workspace.target, state_dir, project_dir=consumer)
+    assert outputs["heard"].value == "from the producer"
 
 
 def test_invokes_and_explicit_providers_are_answered_from_the_emulated_cloud(workspace, state_dir, tmp_path):
