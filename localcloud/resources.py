@@ -334,26 +334,53 @@ def delete_log_group(account: Account, name: str, inputs: Inputs) -> None:
 
 # --- Lambda -------------------------------------------------------------------------------------------------
 
+def _archive_files(archive: Any) -> dict[str, bytes]:
+    """The files of an archive as Pulumi packages them: a FileArchive's directory tree or the members of its
+    .zip / .jar / .tar / .tgz, and an AssetArchive's entries, a nested archive's files placed under its key (the
+    key "." is the root)."""
+    import posixpath
+    import tarfile
+
+    import pulumi
+
+    if isinstance(archive, pulumi.FileArchive):
+        path = Path(archive.path)
+        if path.is_dir():
+            return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+        if path.suffix in (".zip", ".jar"):
+            with zipfile.ZipFile(path) as zf:
+                return {i.filename: zf.read(i) for i in zf.infolist() if not i.is_dir()}
+        if path.name.endswith((".tar", ".tgz", ".tar.gz")):
+            with tarfile.open(path) as tf:
+                readers = ((m.name, tf.extractfile(m)) for m in tf.getmembers() if m.isfile())
+                return {name: reader.read() for name, reader in readers if reader is not None}
+        raise TypeError(f"localcloud cannot package the FileArchive {archive.path!r}: not a directory, .zip, .jar, "
+                        ".tar or .tgz")
+    if isinstance(archive, pulumi.AssetArchive):
+        files: dict[str, bytes] = {}
+        for name, entry in archive.assets.items():
+            if isinstance(entry, pulumi.FileAsset):
+                files[posixpath.normpath(name)] = Path(entry.path).read_bytes()
+            elif isinstance(entry, pulumi.StringAsset):
+                files[posixpath.normpath(name)] = entry.text.encode()
+            elif isinstance(entry, pulumi.Archive):
+                for inner, data in _archive_files(entry).items():
+                    files[posixpath.normpath(posixpath.join(name, inner))] = data
+            else:
+                raise TypeError(f"localcloud cannot package the entry {name!r} of type {type(entry).__name__} "
+                                "(remote assets and archives would need the network)")
+        return files
+    raise TypeError(f"localcloud cannot package Lambda code of type {type(archive).__name__} (remote assets and "
+                    "archives would need the network)")
+
+
 def archive_bytes(archive: Any) -> bytes:
     """The zip the provider would upload for a pulumi AssetArchive, FileArchive or .zip path."""
     import pulumi
 
     if isinstance(archive, pulumi.FileArchive) and archive.path.endswith(".zip"):
         return Path(archive.path).read_bytes()
-    files: dict[str, bytes] = {}
-    if isinstance(archive, pulumi.FileArchive):
-        root = Path(archive.path)
-        files = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-    elif isinstance(archive, pulumi.AssetArchive):
-        for name, asset in archive.assets.items():
-            if isinstance(asset, pulumi.FileAsset):
-                files[name] = Path(asset.path).read_bytes()
-            elif isinstance(asset, pulumi.StringAsset):
-                files[name] = asset.text.encode()
-            else:
-                raise TypeError(f"localcloud cannot package asset {name} of type {type(asset).__name__}")
-    else:
-        raise TypeError(f"localcloud cannot package Lambda code of type {type(archive).__name__}")
+    files = _archive_files(archive)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(files):
