@@ -280,10 +280,32 @@ def deploy(stack: str, target: Target, state_dir: Path, *, project_dir: Path = P
     return exports, mocks.changes
 
 
+def _deploy_monitor(mocks: DeployMocks) -> Any:
+    """The SDK's mock monitor, claiming no resource references: Pulumi's engine sends a provider that takes none
+    (pulumi-aws) a resource given as an input as its ID, and so must the driver (``role=my_role`` would otherwise
+    reach boto3 as the Role object)."""
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.proto import resource_pb2
+
+    class DeployMonitor(MockMonitor):
+        def SupportsFeature(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+            if request.id == "resourceReferences":
+                return type("SupportsFeatureResponse", (object,), {"hasSupport": False})
+            return super().SupportsFeature(request)
+
+        def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+            info = super().GetDeploymentInfo(request)
+            features = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
+            return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
+    return DeployMonitor(mocks)
+
+
 def _run(stack: str, mocks: DeployMocks, config: Mapping[str, str], project_dir: Path,
          preview: bool = False) -> dict[str, StackOutput]:
     try:
-        return run_program(stack, mocks, config=config, project_dir=project_dir, preview=preview)
+        return run_program(stack, mocks, config=config, project_dir=project_dir, preview=preview,
+                           monitor=_deploy_monitor(mocks))
     except Exception as error:
         if mocks.failure is not None and mocks.failure is not error:
             raise mocks.failure from error

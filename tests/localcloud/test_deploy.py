@@ -203,3 +203,17 @@ def test_invokes_and_explicit_providers_are_answered_from_the_emulated_cloud(wor
     destroy("test", workspace.target, state_dir, project_dir=project)
     with pytest.raises(ClientError):
         dev.get_group(GroupName="driver-provider-group")
+
+
+def test_a_resource_passed_as_an_input_arrives_as_its_id(workspace, state_dir, tmp_path):
+    """As Pulumi's engine sends a provider that takes no resource references: the resource's ID."""
+    project = write_project(tmp_path / "project", (
+        "import pulumi, pulumi_aws as aws\n"
+        f"role = aws.iam.Role('role', name='driver-ref-role', assume_role_policy='{TRUST_LAMBDA}')\n"
+        "aws.iam.RolePolicy('policy', role=role, policy='{\"Version\": \"2012-10-17\", \"Statement\": "
+        "[{\"Effect\": \"Allow\", \"Action\": \"s3:ListAllMyBuckets\", \"Resource\": \"*\"}]}')\n"), {})
+    try:
+        deploy("test", workspace.target, state_dir, project_dir=project)
+        assert workspace.cloud.client("iam", "prod").list_role_policies(RoleName="driver-ref-role")["PolicyNames"]
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=project)
