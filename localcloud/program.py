@@ -151,11 +151,14 @@ def run_pulumi(
 
 @contextlib.contextmanager
 def _inside(project_dir: Path) -> Iterator[None]:
-    """Run as `pulumi` does: from the project directory, with it importable."""
+    """Run as `pulumi` does: from the project directory, with it importable, and the program's own modules
+    imported afresh by every run (a helper module that declares resources declares them each time: the preview
+    run must not leave the deploy run a cached module that declares nothing)."""
     old_cwd = os.getcwd()
     added = str(project_dir) not in sys.path
     if added:
         sys.path.insert(0, str(project_dir))
+    before = set(sys.modules)
     os.chdir(project_dir)
     try:
         yield
@@ -163,6 +166,12 @@ def _inside(project_dir: Path) -> Iterator[None]:
         os.chdir(old_cwd)
         if added:
             sys.path.remove(str(project_dir))
+        root, environment = project_dir.resolve(), Path(sys.prefix).resolve()  # a virtualenv may sit inside
+        for name in set(sys.modules) - before:
+            path = getattr(sys.modules[name], "__file__", None)
+            resolved = Path(path).resolve() if path else None
+            if resolved and resolved.is_relative_to(root) and not resolved.is_relative_to(environment):
+                del sys.modules[name]
 
 
 # How the SDK marks a secret value inside resource inputs (pulumi.runtime.rpc's _special_sig_key and

@@ -217,3 +217,18 @@ def test_a_resource_passed_as_an_input_arrives_as_its_id(workspace, state_dir, t
         assert workspace.cloud.client("iam", "prod").list_role_policies(RoleName="driver-ref-role")["PolicyNames"]
     finally:
         destroy("test", workspace.target, state_dir, project_dir=project)
+
+
+def test_a_helper_module_that_declares_resources_declares_them_in_every_run(workspace, state_dir, tmp_path):
+    """The preview and the deploy each run the program; a helper imported by the first must run again."""
+    project = write_project(tmp_path / "project", "import pulumi\nimport infra\n"
+                            "pulumi.export('roleName', infra.role.name)\n", {})
+    (project / "infra.py").write_text(
+        "import pulumi_aws as aws\n"
+        f"role = aws.iam.Role('helper-role', name='driver-helper-role', assume_role_policy='{TRUST_LAMBDA}')\n")
+    try:
+        outputs, changes = deploy("test", workspace.target, state_dir, project_dir=project)
+        assert changes == ["+ create aws:iam/role:Role helper-role"]
+        assert outputs["roleName"].value == "driver-helper-role" and "driver-helper-role" in roles(workspace, "prod")
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=project)
