@@ -10,6 +10,7 @@ name, as Pulumi's backends key them, so two projects' `dev` stacks never touch e
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -199,16 +200,15 @@ class DeployMocks(pulumi.runtime.Mocks):
         account = self.target.account(self.default.account_id, region)
         assume = _first(_structured(inputs.get("assumeRoles"))) or _structured(inputs.get("assumeRole"))
         if assume and not self.preview:
-            role_arn = assume["roleArn"]
-            params: dict[str, Any] = {"RoleArn": role_arn,
-                                      "RoleSessionName": assume.get("sessionName") or f"localcloud-{name}"}
-            if assume.get("externalId"):
-                params["ExternalId"] = assume["externalId"]
-            credentials = account.client("sts").assume_role(**params)["Credentials"]
+            params = _assume_role_params(name, assume)
+            try:
+                credentials = account.client("sts").assume_role(**params)["Credentials"]
+            except ClientError as error:
+                raise DeployError(f"provider '{name}' cannot assume {params['RoleArn']}: {error}") from error
             assumed = session(aws_access_key_id=credentials["AccessKeyId"],
                               aws_secret_access_key=credentials["SecretAccessKey"],
                               aws_session_token=credentials["SessionToken"], region_name=region)
-            account = Account(assumed, role_arn.split(":")[4], region, account.client_args)
+            account = Account(assumed, params["RoleArn"].split(":")[4], region, account.client_args)
         provider_id = f"{name}-provider"
         self.providers[provider_id] = account
         self.previous.pop(f"{PROVIDER_TYPE}::{name}", None)
@@ -240,6 +240,41 @@ def _structured(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in "[{":
         return json.loads(value)
     return value
+
+
+def _field(settings: Mapping[str, Any], camel: str) -> Any:
+    """A provider setting given camelCase (typed args, as the SDK sends them) or snake_case (a plain dict, which
+    pulumi-aws also accepts)."""
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
+    return settings.get(camel, settings.get(snake))
+
+
+def _go_duration_seconds(text: str) -> int:
+    """The provider's assume_role duration ("1h", "15m", "1h30m", "900s") in seconds."""
+    parts = re.findall(r"(\d+)([hms])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise DeployError(f"assume_role duration {text!r} is not a duration such as 15m or 1h")
+    return sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+
+
+def _assume_role_params(provider: str, assume: Mapping[str, Any]) -> dict[str, Any]:
+    """sts:AssumeRole's parameters for a provider's assume_role(s) block (pulumi-aws ProviderAssumeRole)."""
+    role_arn = _field(assume, "roleArn")
+    if not role_arn:
+        raise DeployError(f"provider '{provider}': assume_role needs a role_arn")
+    params: dict[str, Any] = {"RoleArn": role_arn,
+                              "RoleSessionName": _field(assume, "sessionName") or f"localcloud-{provider}"}
+    optional = {
+        "ExternalId": _field(assume, "externalId"),
+        "Policy": _field(assume, "policy"),
+        "SourceIdentity": _field(assume, "sourceIdentity"),
+        "DurationSeconds": _go_duration_seconds(_field(assume, "duration")) if _field(assume, "duration") else None,
+        "PolicyArns": [{"arn": arn} for arn in _field(assume, "policyArns") or []] or None,
+        "Tags": [{"Key": k, "Value": v} for k, v in sorted((_field(assume, "tags") or {}).items())] or None,
+        "TransitiveTagKeys": list(_field(assume, "transitiveTagKeys") or []) or None,
+    }
+    params.update({key: value for key, value in optional.items() if value is not None})
+    return params
 
 
 def _first(value: Any) -> Any:

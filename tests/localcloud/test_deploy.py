@@ -232,3 +232,38 @@ def test_a_helper_module_that_declares_resources_declares_them_in_every_run(work
         assert outputs["roleName"].value == "driver-helper-role" and "driver-helper-role" in roles(workspace, "prod")
     finally:
         destroy("test", workspace.target, state_dir, project_dir=project)
+
+
+def test_a_provider_given_as_a_snake_case_dict_assumes_its_role_with_every_setting(workspace, state_dir, tmp_path):
+    """pulumi-aws accepts assume_roles=[{"role_arn": ...}] as well as typed args; the driver passes external_id,
+    duration, tags and the rest to sts:AssumeRole, and a trust that refuses them is a deploy error."""
+    dev = workspace.cloud.client("iam", "dev")
+    for role, principal in (("driver-dict-deployer", "arn:aws:iam::111111111111:root"),
+                            ("driver-dict-refusing", "arn:aws:iam::333333333333:root")):
+        dev.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Principal": {"AWS": principal},
+                "Condition": {"StringEquals": {"sts:ExternalId": "driver-42", "aws:RequestTag/team": "platform"}}}]}))
+        dev.put_role_policy(RoleName=role, PolicyName="admin", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+
+    def program(role: str, group: str) -> str:
+        return ("import pulumi, pulumi_aws as aws\n"
+                "dev = aws.Provider('dev', region='eu-west-1', assume_roles=[{\n"
+                f"    'role_arn': 'arn:aws:iam::222222222222:role/{role}', 'session_name': 'driver',\n"
+                "    'external_id': 'driver-42', 'duration': '15m', 'tags': {'team': 'platform'}}])\n"
+                f"aws.iam.Group('group', name='{group}', opts=pulumi.ResourceOptions(provider=dev))\n")
+
+    allowed = write_project(tmp_path / "allowed", program("driver-dict-deployer", "driver-dict-group"), {})
+    refused = write_project(tmp_path / "refused", program("driver-dict-refusing", "driver-dict-refused"), {},
+                            name="driver-refused")
+    try:
+        deploy("test", workspace.target, state_dir, project_dir=allowed)
+        assert dev.get_group(GroupName="driver-dict-group")["Group"]["Arn"].startswith("arn:aws:iam::222222222222:")
+        with pytest.raises(DeployError, match=r"provider 'dev' cannot assume arn:aws:iam::222222222222:role/"
+                                              r"driver-dict-refusing: .*AccessDenied"):
+            deploy("test", workspace.target, state_dir, project_dir=refused)
+        with pytest.raises(ClientError):
+            dev.get_group(GroupName="driver-dict-refused")
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=allowed)
