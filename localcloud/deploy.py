@@ -22,6 +22,8 @@ from botocore.exceptions import ClientError
 
 from localcloud.program import (
     PROJECT_DIR,
+    SECRET_SIG,
+    SECRET_SIG_KEY,
     StackOutput,
     project_name,
     region_or_partition,
@@ -319,10 +321,32 @@ def _deploy_monitor(mocks: DeployMocks) -> Any:
     """The SDK's mock monitor, claiming no resource references: Pulumi's engine sends a provider that takes none
     (pulumi-aws) a resource given as an input as its ID, and so must the driver (``role=my_role`` would otherwise
     reach boto3 as the Role object)."""
-    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime import rpc
+    from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, _ensure_event_loop, _resolve_callbacks
     from pulumi.runtime.proto import resource_pb2
+    from pulumi.runtime.sync_await import _sync_await
 
     class DeployMonitor(MockMonitor):
+        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+            """As the engine registers a resource, secrets included: an output is secret when the input of its
+            name was, or when the resource lists it in additional_secret_outputs."""
+            if request.type == "pulumi:pulumi:Stack":
+                return super().RegisterResource(request)
+            urn = self.make_urn(request.parent, request.type, request.name)
+            _ensure_event_loop()
+            inputs = rpc.deserialize_properties(request.object)
+            args = MockResourceArgs(typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
+                                    resource_id=request.importId, custom=request.custom or False,
+                                    transforms=_resolve_callbacks(request.transforms))
+            found_id, state = self.mocks.new_resource(args)
+            id_ = found_id or ""  # DeployMocks always gives an ID ("" in a preview, where it is not known yet)
+            secret = {name for name, value in inputs.items() if _is_secret(value)}
+            secret |= set(request.additionalSecretOutputs)
+            state = {name: pulumi.Output.secret(value) if name in secret else value for name, value in state.items()}
+            obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
+
         def SupportsFeature(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
             if request.id == "resourceReferences":
                 return type("SupportsFeatureResponse", (object,), {"hasSupport": False})
@@ -334,6 +358,15 @@ def _deploy_monitor(mocks: DeployMocks) -> Any:
             return resource_pb2.DeploymentInfo(supportedFeatures=features)
 
     return DeployMonitor(mocks)
+
+
+def _is_secret(value: Any) -> bool:
+    """A value that is, or contains, a secret (the SDK's secret wrapper, as the program's inputs carry it)."""
+    if isinstance(value, dict):
+        return value.get(SECRET_SIG_KEY) == SECRET_SIG or any(_is_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_is_secret(v) for v in value)
+    return False
 
 
 def _run(stack: str, mocks: DeployMocks, config: Mapping[str, str], project_dir: Path,

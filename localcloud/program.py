@@ -176,14 +176,14 @@ def _inside(project_dir: Path) -> Iterator[None]:
 
 # How the SDK marks a secret value inside resource inputs (pulumi.runtime.rpc's _special_sig_key and
 # _special_secret_sig): a dict with this key, its value under "value".
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 
 def reveal(value: Any) -> Any:
     """`value` with every secret wrapper removed: what the provider would be sent."""
     if isinstance(value, dict):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
             return reveal(value.get("value"))
         return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -56,9 +56,9 @@ from pulumi.runtime.mocks import MockMonitor
 
 from localcloud import arns
 from localcloud.program import (  # the SDK's secret marker, as reveal() reads it
-    _SECRET_SIG,
-    _SIG_KEY,
     PROJECT_DIR,
+    SECRET_SIG,
+    SECRET_SIG_KEY,
     ProgramConfigError,
     StackOutput,
     known_stacks,
@@ -302,7 +302,7 @@ def _strings(value: Any) -> Iterator[str]:
 def _secret_values(value: Any, path: str) -> Iterator[tuple[str, Any]]:
     """(dotted path, revealed value) of each secret-marked value inside `value`."""
     if isinstance(value, dict):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
             yield path, reveal(value.get("value"))
             return
         for key, item in value.items():
@@ -335,7 +335,7 @@ class _Normalizer:
 
     def value(self, value: Any, path: str, key: str = "") -> Any:
         if isinstance(value, dict):
-            if value.get(_SIG_KEY) == _SECRET_SIG:
+            if value.get(SECRET_SIG_KEY) == SECRET_SIG:
                 self.secret_paths.append(path)
                 inner = self.value(value.get("value"), path, key)
                 scrubbed = _scrub(inner, self.known)

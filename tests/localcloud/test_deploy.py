@@ -267,3 +267,22 @@ def test_a_provider_given_as_a_snake_case_dict_assumes_its_role_with_every_setti
             dev.get_group(GroupName="driver-dict-refused")
     finally:
         destroy("test", workspace.target, state_dir, project_dir=allowed)
+
+
+def test_secret_inputs_and_additional_secret_outputs_stay_secret(workspace, state_dir, tmp_path):
+    """As the engine keeps them: an output is secret when its input was, or when additional_secret_outputs says."""
+    project = write_project(tmp_path / "project", (
+        "import pulumi, pulumi_aws as aws\n"
+        f"role = aws.iam.Role('role', name='driver-secret-role', assume_role_policy='{TRUST_LAMBDA}',\n"
+        "                    description=pulumi.Output.secret('the description'),\n"
+        "                    opts=pulumi.ResourceOptions(additional_secret_outputs=['uniqueId']))\n"
+        "pulumi.export('description', role.description)\n"
+        "pulumi.export('uniqueId', role.unique_id)\n"
+        "pulumi.export('arn', role.arn)\n"), {})
+    try:
+        outputs, _ = deploy("test", workspace.target, state_dir, project_dir=project)
+        assert (outputs["description"].secret, outputs["uniqueId"].secret, outputs["arn"].secret) == (True, True, False)
+        stored = json.loads((state_dir / "stacks" / "organization" / "driver-test" / "test.json").read_text())
+        assert stored["secretOutputNames"] == ["description", "uniqueId"]
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=project)
