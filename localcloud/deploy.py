@@ -332,6 +332,12 @@ def _deploy_monitor(mocks: DeployMocks) -> Any:
             name was, or when the resource lists it in additional_secret_outputs."""
             if request.type == "pulumi:pulumi:Stack":
                 return super().RegisterResource(request)
+            if request.remote:
+                error = DeployError(f"localcloud cannot deploy the remote (multi-language) component {request.type} "
+                                    f"'{request.name}': its provider plugin would build it, and localcloud runs "
+                                    "none")
+                mocks.failure = mocks.failure or error
+                raise error
             urn = self.make_urn(request.parent, request.type, request.name)
             _ensure_event_loop()
             inputs = rpc.deserialize_properties(request.object)

@@ -286,3 +286,13 @@ def test_secret_inputs_and_additional_secret_outputs_stay_secret(workspace, stat
         assert stored["secretOutputNames"] == ["description", "uniqueId"]
     finally:
         destroy("test", workspace.target, state_dir, project_dir=project)
+
+
+def test_a_remote_component_is_refused_by_name(workspace, state_dir, tmp_path):
+    project = write_project(tmp_path / "project", (
+        "import pulumi, pulumi_aws as aws\n"
+        f"aws.iam.Role('kept', name='driver-remote-kept', assume_role_policy='{TRUST_LAMBDA}')\n"
+        "pulumi.ComponentResource('awsx:ec2:Vpc', 'vpc', {}, None, remote=True)\n"), {})
+    with pytest.raises(DeployError, match=r"cannot deploy the remote \(multi-language\) component awsx:ec2:Vpc 'vpc'"):
+        deploy("test", workspace.target, state_dir, project_dir=project)
+    assert "driver-remote-kept" not in roles(workspace, "prod")
