@@ -32,7 +32,7 @@ from localcloud.program import (
     stack_account_id,
     stack_config,
 )
-from localcloud.resources import RESOURCE_TYPES, Account, is_missing, normalize
+from localcloud.resources import RESOURCE_TYPES, SECRET_OUTPUTS, Account, is_missing, normalize
 from localcloud.sdk import session
 
 PROVIDER_TYPE = "pulumi:providers:aws"
@@ -178,7 +178,8 @@ class DeployMocks(pulumi.runtime.Mocks):
                 id_, outputs = kind.create(account, name, inputs)
                 self.changes.append(f"+- replace {typ} {name}")
             else:
-                outputs = kind.update(account, old.id, old.inputs, inputs)
+                # Outputs an update does not recompute stay as stored (an access key's secret is never readable again).
+                outputs = {**old.outputs, **kind.update(account, old.id, old.inputs, inputs)}
                 id_ = old.id
                 self.changes.append(f"~ update {typ} {name}")
         except ClientError as error:
@@ -347,7 +348,7 @@ def _deploy_monitor(mocks: DeployMocks) -> Any:
             found_id, state = self.mocks.new_resource(args)
             id_ = found_id or ""  # DeployMocks always gives an ID ("" in a preview, where it is not known yet)
             secret = {name for name, value in inputs.items() if _is_secret(value)}
-            secret |= set(request.additionalSecretOutputs)
+            secret |= set(request.additionalSecretOutputs) | SECRET_OUTPUTS.get(request.type, frozenset())
             state = {name: pulumi.Output.secret(value) if name in secret else value for name, value in state.items()}
             obj_proto = _sync_await(rpc.serialize_properties(state, {}))
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)

@@ -302,6 +302,77 @@ def delete_group_membership(account: Account, id_: str, inputs: Inputs) -> None:
         iam.remove_user_from_group(GroupName=inputs["group"], UserName=user)
 
 
+def create_policy(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    name = physical_name(logical, inputs)
+    args: dict[str, Any] = {"PolicyName": name, "Path": inputs.get("path") or "/", "PolicyDocument": inputs["policy"],
+                            "Tags": _tags(inputs)}
+    if inputs.get("description"):
+        args["Description"] = inputs["description"]
+    policy = account.client("iam").create_policy(**args)["Policy"]
+    return policy["Arn"], {**inputs, "name": name, "arn": policy["Arn"], "policyId": policy["PolicyId"]}
+
+
+def update_policy(account: Account, arn: str, old: Inputs, new: Inputs) -> Outputs:
+    """A changed document becomes the new default version; IAM keeps five, so the oldest other one goes."""
+    iam = account.client("iam")
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    if len(versions) >= 5:
+        oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
+        iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=new["policy"], SetAsDefault=True)
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    return {**new, "name": policy["PolicyName"], "arn": arn, "policyId": policy["PolicyId"]}
+
+
+def delete_policy(account: Account, arn: str, inputs: Inputs) -> None:
+    iam = account.client("iam")
+    for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+        if not version["IsDefaultVersion"]:
+            iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+    iam.delete_policy(PolicyArn=arn)
+
+
+def _policy_attachment(kind: str) -> ResourceType:
+    """RolePolicyAttachment / UserPolicyAttachment / GroupPolicyAttachment: a managed policy attached to its owner;
+    id ``owner/policyArn``. Any change replaces it, as the provider does."""
+    owner_key = kind.lower()
+
+    def create(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+        getattr(account.client("iam"), f"attach_{owner_key}_policy")(
+            **{f"{kind}Name": inputs[owner_key], "PolicyArn": inputs["policyArn"]})
+        return f"{inputs[owner_key]}/{inputs['policyArn']}", dict(inputs)
+
+    def delete(account: Account, id_: str, inputs: Inputs) -> None:
+        getattr(account.client("iam"), f"detach_{owner_key}_policy")(
+            **{f"{kind}Name": inputs[owner_key], "PolicyArn": inputs["policyArn"]})
+
+    return ResourceType(create, delete, frozenset({owner_key, "policyArn"}))
+
+
+def create_access_key(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    iam = account.client("iam")
+    key = iam.create_access_key(UserName=inputs["user"])["AccessKey"]
+    if (inputs.get("status") or "Active") != "Active":
+        iam.update_access_key(UserName=inputs["user"], AccessKeyId=key["AccessKeyId"], Status=inputs["status"])
+    return key["AccessKeyId"], {**inputs, "status": inputs.get("status") or "Active", "secret": key["SecretAccessKey"],
+                                "createDate": str(key["CreateDate"])}
+
+
+def update_access_key(account: Account, key_id: str, old: Inputs, new: Inputs) -> Outputs:
+    account.client("iam").update_access_key(UserName=new["user"], AccessKeyId=key_id, Status=new.get("status") or "Active")
+    return {**new, "status": new.get("status") or "Active"}  # the driver keeps the secret from the stored outputs
+
+
+def delete_access_key(account: Account, key_id: str, inputs: Inputs) -> None:
+    account.client("iam").delete_access_key(UserName=inputs["user"], AccessKeyId=key_id)
+
+
+# Outputs the provider always marks secret (pulumi-aws's schema: "secret": true).
+SECRET_OUTPUTS: dict[str, frozenset[str]] = {
+    "aws:iam/accessKey:AccessKey": frozenset({"secret", "sesSmtpPasswordV4"}),
+}
+
+
 # --- CloudWatch Logs ----------------------------------------------------------------------------------------
 
 def _log_group_arn(account: Account, name: str) -> str:
@@ -487,6 +558,14 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         create_user, delete_user, frozenset({"name", "path", "tags", "permissionsBoundary", "forceDestroy"}),
         replace_on=("name", "path", "tags", "permissionsBoundary")),
     "aws:iam/userPolicy:UserPolicy": _inline_policy("User"),
+    "aws:iam/policy:Policy": ResourceType(
+        create_policy, delete_policy, frozenset({"name", "path", "policy", "description", "tags"}), update_policy,
+        replace_on=("name", "path", "description", "tags")),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _policy_attachment("Role"),
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": _policy_attachment("User"),
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": _policy_attachment("Group"),
+    "aws:iam/accessKey:AccessKey": ResourceType(create_access_key, delete_access_key, frozenset({"user", "status"}),
+                                                update_access_key, replace_on=("user",)),
     "aws:iam/groupMembership:GroupMembership": ResourceType(
         create_group_membership, delete_group_membership, frozenset({"group", "users", "name"}),
         update_group_membership, replace_on=("group",)),

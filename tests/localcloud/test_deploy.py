@@ -296,3 +296,36 @@ def test_a_remote_component_is_refused_by_name(workspace, state_dir, tmp_path):
     with pytest.raises(DeployError, match=r"cannot deploy the remote \(multi-language\) component awsx:ec2:Vpc 'vpc'"):
         deploy("test", workspace.target, state_dir, project_dir=project)
     assert "driver-remote-kept" not in roles(workspace, "prod")
+
+
+def test_managed_policies_attachments_and_access_keys(workspace, state_dir, tmp_path):
+    """The IAM types programs commonly declare: a customer managed policy attached to a role, a user with an access
+    key whose secret stays a secret, as the provider marks it."""
+    program = (
+        "import pulumi, pulumi_aws as aws\n"
+        f"role = aws.iam.Role('role', name='driver-attach-role', assume_role_policy='{TRUST_LAMBDA}')\n"
+        "policy = aws.iam.Policy('policy', name='driver-read', policy='{\"Version\": \"2012-10-17\", \"Statement\": "
+        "[{\"Effect\": \"Allow\", \"Action\": \"ACTION\", \"Resource\": \"*\"}]}')\n"
+        "aws.iam.RolePolicyAttachment('attach', role=role.name, policy_arn=policy.arn)\n"
+        "user = aws.iam.User('user', name='driver-key-user')\n"
+        "key = aws.iam.AccessKey('key', user=user.name)\n"
+        "pulumi.export('keyId', key.id)\n"
+        "pulumi.export('secret', key.secret)\n")
+    project = write_project(tmp_path / "project", program.replace("ACTION", "s3:GetObject"), {})
+    iam = workspace.cloud.client("iam", "prod")
+    try:
+        outputs, _ = deploy("test", workspace.target, state_dir, project_dir=project)
+        attached = iam.list_attached_role_policies(RoleName="driver-attach-role")["AttachedPolicies"]
+        assert [p["PolicyName"] for p in attached] == ["driver-read"]
+        assert outputs["secret"].secret and not outputs["keyId"].secret and len(outputs["secret"].value) == 40
+        assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="driver-key-user")["AccessKeyMetadata"]] == [
+            outputs["keyId"].value]
+
+        (project / "__main__.py").write_text(program.replace("ACTION", "s3:ListBucket"))
+        again, changes = deploy("test", workspace.target, state_dir, project_dir=project)
+        assert changes == ["~ update aws:iam/policy:Policy policy"] and again["secret"].value == outputs["secret"].value
+        document = iam.get_policy_version(PolicyArn=attached[0]["PolicyArn"], VersionId="v2")["PolicyVersion"]
+        assert "s3:ListBucket" in json.dumps(document["Document"])
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=project)
+    assert "driver-attach-role" not in roles(workspace, "prod")
