@@ -32,6 +32,7 @@ from localcloud.program import (
     stack_account_id,
     stack_config,
 )
+from localcloud.policy_document import UnsupportedPolicyDocument, policy_document
 from localcloud.resources import RESOURCE_TYPES, SECRET_OUTPUTS, Account, is_missing, normalize
 from localcloud.sdk import session
 
@@ -231,11 +232,16 @@ class DeployMocks(pulumi.runtime.Mocks):
             identity = account.client("sts").get_caller_identity()
             return {"accountId": identity["Account"], "arn": identity["Arn"], "userId": identity["UserId"],
                     "id": identity["Account"]}, []
+        if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":
+            try:
+                return policy_document(reveal(dict(args.args))), []
+            except UnsupportedPolicyDocument as error:
+                raise DeployError(str(error)) from error
         answer = region_or_partition(args.token, account.region)
         if answer is not None:
             return answer, []
         raise DeployError(f"localcloud cannot answer the invoke {args.token}; it answers getCallerIdentity, "
-                          "getRegion and getPartition")
+                          "getRegion, getPartition and iam.getPolicyDocument")
 
 
 def _structured(value: Any) -> Any:

@@ -329,3 +329,20 @@ def test_managed_policies_attachments_and_access_keys(workspace, state_dir, tmp_
     finally:
         destroy("test", workspace.target, state_dir, project_dir=project)
     assert "driver-attach-role" not in roles(workspace, "prod")
+
+
+def test_a_trust_policy_from_get_policy_document_is_computed_locally(workspace, state_dir, tmp_path):
+    project = write_project(tmp_path / "project", (
+        "import pulumi_aws as aws\n"
+        "trust = aws.iam.get_policy_document_output(statements=[aws.iam.GetPolicyDocumentStatementArgs(\n"
+        "    actions=['sts:AssumeRole'], principals=[aws.iam.GetPolicyDocumentStatementPrincipalArgs(\n"
+        "        type='Service', identifiers=['lambda.amazonaws.com'])])])\n"
+        "aws.iam.Role('role', name='driver-document-role', assume_role_policy=trust.json)\n"), {})
+    try:
+        deploy("test", workspace.target, state_dir, project_dir=project)
+        role = workspace.cloud.client("iam", "prod").get_role(RoleName="driver-document-role")["Role"]
+        document = role["AssumeRolePolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        assert document["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=project)
