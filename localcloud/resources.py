@@ -179,6 +179,57 @@ def _put_bucket_policy(s3: Any, inputs: Inputs) -> None:
     s3.put_bucket_policy(Bucket=inputs["bucket"], Policy=inputs["policy"])
 
 
+def _object_body(inputs: Inputs) -> bytes:
+    import base64
+
+    import pulumi
+
+    source = inputs.get("source")
+    if isinstance(source, pulumi.FileAsset):
+        return Path(source.path).read_bytes()
+    if isinstance(source, pulumi.StringAsset):
+        return source.text.encode()
+    if source is not None:
+        raise TypeError(f"localcloud cannot upload a BucketObject source of type {type(source).__name__}")
+    if inputs.get("contentBase64") is not None:
+        return base64.b64decode(inputs["contentBase64"])
+    return str(inputs.get("content") or "").encode()
+
+
+_OBJECT_HEADERS = {"contentType": "ContentType", "cacheControl": "CacheControl", "contentEncoding": "ContentEncoding",
+                   "contentDisposition": "ContentDisposition", "contentLanguage": "ContentLanguage",
+                   "serverSideEncryption": "ServerSideEncryption", "kmsKeyId": "SSEKMSKeyId",
+                   "storageClass": "StorageClass"}
+
+
+def put_bucket_object(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    """s3.BucketObject / BucketObjectv2: one PutObject; its id is the key."""
+    import urllib.parse
+
+    args: dict[str, Any] = {"Bucket": inputs["bucket"], "Key": inputs["key"], "Body": _object_body(inputs),
+                            **{api: inputs[name] for name, api in _OBJECT_HEADERS.items() if inputs.get(name)}}
+    if inputs.get("metadata"):
+        args["Metadata"] = dict(inputs["metadata"])
+    if inputs.get("tags"):
+        args["Tagging"] = urllib.parse.urlencode(sorted(inputs["tags"].items()))
+    stored = account.client("s3").put_object(**args)
+    return inputs["key"], {**inputs, "etag": stored["ETag"].strip('"'), "versionId": stored.get("VersionId") or ""}
+
+
+def update_bucket_object(account: Account, key: str, old: Inputs, new: Inputs) -> Outputs:
+    return put_bucket_object(account, key, new)[1]
+
+
+def delete_bucket_object(account: Account, key: str, inputs: Inputs) -> None:
+    account.client("s3").delete_object(Bucket=inputs["bucket"], Key=inputs["key"])
+
+
+_BUCKET_OBJECT = ResourceType(
+    put_bucket_object, delete_bucket_object,
+    frozenset({"bucket", "key", "content", "contentBase64", "source", "metadata", "tags", *_OBJECT_HEADERS}),
+    update_bucket_object, replace_on=("bucket", "key"))
+
+
 # --- IAM ----------------------------------------------------------------------------------------------------
 
 def create_role(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
@@ -463,11 +514,14 @@ def archive_bytes(archive: Any) -> bytes:
 
 
 def normalize(value: Any) -> Any:
-    """Inputs as JSON, with code archives as the digest of their zip: what state stores and diffs compare."""
+    """Inputs as JSON, with code archives as the digest of their zip and assets as the digest of their bytes: what
+    state stores and diffs compare."""
     import pulumi
 
     if isinstance(value, pulumi.Archive):
         return {"archiveSha256": hashlib.sha256(archive_bytes(value)).hexdigest()}
+    if isinstance(value, (pulumi.FileAsset, pulumi.StringAsset)):
+        return {"assetSha256": hashlib.sha256(_object_body({"source": value})).hexdigest()}
     if isinstance(value, Mapping):
         return {k: normalize(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -546,6 +600,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                                                                 "versioningConfiguration"),
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting(
         _put_bucket_policy, lambda s3, b: s3.delete_bucket_policy(Bucket=b), "policy"),
+    "aws:s3/bucketObject:BucketObject": _BUCKET_OBJECT,
+    "aws:s3/bucketObjectv2:BucketObjectv2": _BUCKET_OBJECT,
     "aws:iam/role:Role": ResourceType(
         create_role, delete_role, frozenset({"name", "path", "assumeRolePolicy", "maxSessionDuration", "tags",
                                              "description", "permissionsBoundary"}),

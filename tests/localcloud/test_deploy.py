@@ -346,3 +346,27 @@ def test_a_trust_policy_from_get_policy_document_is_computed_locally(workspace, 
         assert document["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
     finally:
         destroy("test", workspace.target, state_dir, project_dir=project)
+
+
+def test_bucket_objects_are_uploaded_from_content_and_assets(workspace, state_dir, tmp_path):
+    (tmp_path / "page.html").write_text("<h1>hello</h1>")
+    main = (
+        "import pulumi, pulumi_aws as aws\n"
+        "bucket = aws.s3.Bucket('site', bucket='driver-objects-bucket', force_destroy=True)\n"
+        "aws.s3.BucketObjectv2('index', bucket=bucket.bucket, key='index.html', content_type='text/html',\n"
+        f"                      source=pulumi.FileAsset({str(tmp_path / 'page.html')!r}))\n"
+        "aws.s3.BucketObject('note', bucket=bucket.bucket, key='note.txt', content='NOTE')\n")
+    project = write_project(tmp_path / "project", main, {})
+    s3 = workspace.cloud.client("s3", "prod")
+    try:
+        deploy("test", workspace.target, state_dir, project_dir=project)
+        index = s3.get_object(Bucket="driver-objects-bucket", Key="index.html")
+        assert (index["Body"].read(), index["ContentType"]) == (b"<h1>hello</h1>", "text/html")
+        assert s3.get_object(Bucket="driver-objects-bucket", Key="note.txt")["Body"].read() == b"NOTE"
+        assert deploy("test", workspace.target, state_dir, project_dir=project)[1] == []
+        (project / "__main__.py").write_text(main.replace("content='NOTE'", "content='NOTE 2'"))
+        assert deploy("test", workspace.target, state_dir, project_dir=project)[1] == [
+            "~ update aws:s3/bucketObject:BucketObject note"]
+        assert s3.get_object(Bucket="driver-objects-bucket", Key="note.txt")["Body"].read() == b"NOTE 2"
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=project)
