@@ -1,4 +1,5 @@
-"""python -m localcloud {up,demo,deploy,destroy,synth}: the offline two-account cloud from the command line."""
+"""python -m localcloud {up,demo,deploy,destroy,synth,stack output}: the offline two-account cloud from the command
+line."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from localcloud.deploy import DeployError, deploy, destroy
-from localcloud.program import PROJECT_DIR, ProgramConfigError
+from localcloud.deploy import DEFAULT_ORGANIZATION, DeployError, StackName, deploy, destroy, load_outputs
+from localcloud.program import PROJECT_DIR, ProgramConfigError, known_stacks, project_name
 from localcloud.workspace import STACKS, Workspace, running_target
 
 
@@ -31,7 +32,12 @@ def main(argv: list[str] | None = None, *, import_seconds: float = 0.0) -> int:
     for name, text in (("deploy", "deploy a stack to the running cloud"),
                        ("destroy", "delete a stack's resources from the running cloud")):
         command = commands.add_parser(name, help=text)
-        command.add_argument("--stack", required=True, choices=STACKS)
+        _stack_arguments(command)
+    stack = commands.add_parser("stack", help="stack commands").add_subparsers(dest="stack_command", required=True)
+    output = stack.add_parser("output", help="a deployed stack's outputs, as `pulumi stack output` prints them")
+    _stack_arguments(output)
+    output.add_argument("--json", action="store_true", help="one flat JSON object")
+    output.add_argument("--show-secrets", action="store_true", help="print secret outputs' values")
     synth = commands.add_parser("synth", help="print every resource a stack declares, as JSON (tests/snapshots/)")
     synth.add_argument("--stack", required=True, choices=STACKS)
     args = parser.parse_args(argv)
@@ -47,6 +53,23 @@ def main(argv: list[str] | None = None, *, import_seconds: float = 0.0) -> int:
             print(f"localcloud: {error}", file=sys.stderr)
             return 2
         raise
+
+
+def _stack_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("-s", "--stack", required=True, help="the stack's name (Pulumi.STACK.yaml in the project)")
+    command.add_argument("-C", "--cwd", type=Path, default=PROJECT_DIR, dest="project_dir",
+                         help="the Pulumi project's directory (default: this project)")
+
+
+def _project_stack(args: argparse.Namespace) -> None:
+    """The stack must be one of the project's (a Pulumi.STACK.yaml beside its Pulumi.yaml)."""
+    project = args.project_dir.resolve()
+    if not (project / "Pulumi.yaml").exists():
+        raise DeployError(f"{project} is not a Pulumi project (no Pulumi.yaml)")
+    if args.stack not in known_stacks(project):
+        raise DeployError(f"the project in {project} has no stack {args.stack!r} (stacks: "
+                          f"{', '.join(known_stacks(project)) or 'none'})")
+    args.project_dir = project
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -66,7 +89,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    outputs, changes = deploy(args.stack, running_target(args.state_dir), args.state_dir)
+    _project_stack(args)
+    outputs, changes = deploy(args.stack, running_target(args.state_dir), args.state_dir, project_dir=args.project_dir)
     for change in changes or ["no changes"]:
         print(change)
     print(json.dumps({name: "[secret]" if out.secret else out.value for name, out in outputs.items()}, indent=2))
@@ -74,8 +98,32 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
-    for change in destroy(args.stack, running_target(args.state_dir), args.state_dir) or ["nothing to delete"]:
+    _project_stack(args)
+    changes = destroy(args.stack, running_target(args.state_dir), args.state_dir, project_dir=args.project_dir)
+    for change in changes or ["nothing to delete"]:
         print(change)
+    return 0
+
+
+def cmd_stack(args: argparse.Namespace) -> int:
+    """`stack output`: a flat object as `pulumi stack output --json` prints it, secrets as "[secret]"."""
+    _project_stack(args)
+    name = StackName(DEFAULT_ORGANIZATION, project_name(args.project_dir), args.stack)
+    stored = load_outputs(args.state_dir, name)
+    if stored is None:
+        raise DeployError(f"the stack {name} has no outputs: deploy it first (python -m localcloud deploy -s "
+                          f"{args.stack})")
+    secret = set(stored["secretOutputNames"])
+    shown = {key: "[secret]" if key in secret and not args.show_secrets else value
+             for key, value in stored["outputs"].items()}
+    if args.json:
+        print(json.dumps(shown, indent=2))
+    else:
+        print(f"Current stack outputs ({len(shown)}):")
+        width = max([len("OUTPUT"), *(len(key) for key in shown)])
+        print(f"    {'OUTPUT'.ljust(width)}  VALUE")
+        for key, value in shown.items():
+            print(f"    {key.ljust(width)}  {value if isinstance(value, str) else json.dumps(value)}")
     return 0
 
 
@@ -180,4 +228,5 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"up": cmd_up, "demo": cmd_demo, "deploy": cmd_deploy, "destroy": cmd_destroy, "synth": cmd_synth}
+COMMANDS = {"up": cmd_up, "demo": cmd_demo, "deploy": cmd_deploy, "destroy": cmd_destroy, "synth": cmd_synth,
+            "stack": cmd_stack}

@@ -370,3 +370,24 @@ def test_bucket_objects_are_uploaded_from_content_and_assets(workspace, state_di
         assert s3.get_object(Bucket="driver-objects-bucket", Key="note.txt")["Body"].read() == b"NOTE 2"
     finally:
         destroy("test", workspace.target, state_dir, project_dir=project)
+
+
+def test_stack_output_prints_the_outputs_as_pulumi_does(workspace, state_dir, tmp_path, capsys):
+    """`python -m localcloud stack output -s STACK -C DIR --json [--show-secrets]`: a flat JSON object."""
+    from localcloud import cli
+
+    project = write_project(tmp_path / "project", (
+        "import pulumi\n"
+        "pulumi.export('plain', 'visible')\n"
+        "pulumi.export('token', pulumi.Output.secret('hidden'))\n"), {})
+    command = ["--state-dir", str(state_dir), "stack", "output", "-s", "test", "-C", str(project), "--json"]
+    assert cli.main(command) == 2
+    assert "has no outputs: deploy it first" in capsys.readouterr().err
+    deploy("test", workspace.target, state_dir, project_dir=project)
+
+    assert cli.main(command) == 0
+    assert json.loads(capsys.readouterr().out) == {"plain": "visible", "token": "[secret]"}
+    assert cli.main([*command, "--show-secrets"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"plain": "visible", "token": "hidden"}
+    assert cli.main(["--state-dir", str(state_dir), "stack", "output", "-s", "nope", "-C", str(project)]) == 2
+    assert "has no stack 'nope'" in capsys.readouterr().err
