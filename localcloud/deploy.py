@@ -163,7 +163,10 @@ class DeployMocks(pulumi.runtime.Mocks):
             raise DeployError(f"{typ} '{name}': input {', '.join(unsupported)} is not supported by localcloud "
                               f"(it applies {', '.join(sorted(kind.inputs))}); nothing was deployed for it")
         account = self._account_for(provider_ref)
-        stored = normalize(inputs)
+        try:
+            stored = normalize(inputs)
+        except (TypeError, ValueError, OSError) as error:  # Lambda code or an asset that cannot be read
+            raise DeployError(f"{typ} '{name}': {error}") from error
         old = self.previous.pop(f"{typ}::{name}", None)
         if self.preview:
             # Unknown until created: the SDK treats outputs missing in a preview as unknown.
@@ -185,6 +188,9 @@ class DeployMocks(pulumi.runtime.Mocks):
                 self.changes.append(f"~ update {typ} {name}")
         except ClientError as error:
             raise DeployError(f"creating {typ} '{name}' failed: {error}") from error
+        except (TypeError, ValueError, KeyError, OSError) as error:
+            # The resource and the cause, not a traceback; what was created so far stays in the state.
+            raise DeployError(f"deploying {typ} '{name}' failed: {error!r}") from error
         self.created.append(Created(typ, name, id_, stored, normalize(outputs), provider_ref))
         return id_, outputs
 

@@ -391,3 +391,14 @@ def test_stack_output_prints_the_outputs_as_pulumi_does(workspace, state_dir, tm
     assert json.loads(capsys.readouterr().out) == {"plain": "visible", "token": "hidden"}
     assert cli.main(["--state-dir", str(state_dir), "stack", "output", "-s", "nope", "-C", str(project)]) == 2
     assert "has no stack 'nope'" in capsys.readouterr().err
+
+
+def test_lambda_code_that_cannot_be_packaged_is_a_deploy_error_naming_the_resource(workspace, state_dir, tmp_path):
+    project = write_project(tmp_path / "project", (
+        "import pulumi, pulumi_aws as aws\n"
+        f"role = aws.iam.Role('role', name='driver-code-role', assume_role_policy='{TRUST_LAMBDA}')\n"
+        "aws.lambda_.Function('fn', role=role.arn, runtime='python3.12', handler='h.h',\n"
+        "                     code=pulumi.FileArchive('missing.whl'))\n"), {})
+    with pytest.raises(DeployError, match=r"aws:lambda/function:Function 'fn': .*missing\.whl"):
+        deploy("test", workspace.target, state_dir, project_dir=project)
+    assert "driver-code-role" not in roles(workspace, "prod")
