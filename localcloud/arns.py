@@ -25,6 +25,11 @@ def iam(account: str, kind: str, name: str, path: str | None = None) -> str:
     return f"arn:{PARTITION}:iam::{account}:{kind}{path}{name}"
 
 
+def account_root(account: str) -> str:
+    """The account as a principal (``Principal: {"AWS": "123456789012"}`` means this)."""
+    return f"arn:{PARTITION}:iam::{account}:root"
+
+
 def iam_oidc_provider(account: str, host: str) -> str:
     return f"arn:{PARTITION}:iam::{account}:oidc-provider/{host}"
 

@@ -219,6 +219,16 @@ def lambda_function(account: str, region: str, name: str, qualifier: str | None)
         raise MotoClientError(exc.code or 500, exc.error_type, exc.message) from None
 
 
+def lambda_policy(account: str, region: str, name: str, qualifier: str | None) -> dict[str, Any] | None:
+    """A function's resource-based policy as moto keeps it (AddPermission statements), or None."""
+    try:
+        function = lambda_function(account, region, name, qualifier)
+    except (MotoNotFound, MotoClientError):
+        return None
+    statements = list(getattr(getattr(function, "policy", None), "statements", None) or [])
+    return {"Version": "2012-10-17", "Id": "default", "Statement": statements} if statements else None
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------------------------------

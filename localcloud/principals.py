@@ -531,6 +531,24 @@ class MotoDirectory:
         device = backend.virtual_mfa_devices.get(serial_number)
         return device.base32_string_seed if device is not None else None
 
+    def lambda_policy(self, function_arn: str) -> dict[str, Any] | None:
+        """A function's resource-based policy, principals as IAM writes them: moto keeps an AddPermission
+        principal given as an account ID as that bare ID; AWS stores arn:aws:iam::ID:root
+        (API_AddPermission.html)."""
+        parts = function_arn.split(":")
+        if len(parts) < 7 or parts[2] != "lambda":
+            return None
+        policy = moto_adapter.lambda_policy(parts[4], parts[3], parts[6], parts[7] if len(parts) > 7 else None)
+        if policy is None:
+            return None
+        statements = []
+        for statement in policy["Statement"]:
+            principal = statement.get("Principal")
+            if isinstance(principal, str) and principal.isdigit():
+                statement = {**statement, "Principal": {"AWS": arns.account_root(principal)}}
+            statements.append(statement)
+        return {**policy, "Statement": statements}
+
     def lambda_function_exists(self, account: str, region: str, name: str, qualifier: str | None) -> bool:
         try:
             moto_adapter.lambda_function(account, region, name, qualifier)

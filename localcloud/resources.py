@@ -454,6 +454,27 @@ def delete_log_group(account: Account, name: str, inputs: Inputs) -> None:
     account.client("logs").delete_log_group(logGroupName=name)
 
 
+# --- Lambda permissions ---
+
+def create_permission(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
+    """lambda.Permission: one statement of the function's resource-based policy (lambda:AddPermission)."""
+    statement_id = inputs.get("statementId") or f"{logical}-{secrets.token_hex(4)}"
+    args: dict[str, Any] = {"FunctionName": inputs["function"], "StatementId": statement_id,
+                            "Action": inputs["action"], "Principal": inputs["principal"]}
+    for name, api in (("sourceArn", "SourceArn"), ("sourceAccount", "SourceAccount"), ("qualifier", "Qualifier"),
+                      ("principalOrgId", "PrincipalOrgID")):
+        if inputs.get(name):
+            args[api] = inputs[name]
+    account.client("lambda").add_permission(**args)
+    return f"{inputs['function']}|{statement_id}", {**inputs, "statementId": statement_id}
+
+
+def delete_permission(account: Account, id_: str, inputs: Inputs) -> None:
+    function, statement_id = id_.split("|", 1)
+    extra = {"Qualifier": inputs["qualifier"]} if inputs.get("qualifier") else {}
+    account.client("lambda").remove_permission(FunctionName=function, StatementId=statement_id, **extra)
+
+
 # --- Lambda -------------------------------------------------------------------------------------------------
 
 def _archive_files(archive: Any) -> dict[str, bytes]:
@@ -628,6 +649,10 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
     "aws:cloudwatch/logGroup:LogGroup": ResourceType(
         create_log_group, delete_log_group, frozenset({"name", "tags", "retentionInDays"}), update_log_group,
         replace_on=("name", "tags")),
+    "aws:lambda/permission:Permission": ResourceType(
+        create_permission, delete_permission,
+        frozenset({"function", "action", "principal", "statementId", "sourceArn", "sourceAccount", "qualifier",
+                   "principalOrgId"})),
     "aws:lambda/function:Function": ResourceType(
         create_function, delete_function,
         frozenset({"name", "code", "role", "handler", "runtime", "timeout", "memorySize", "environment",

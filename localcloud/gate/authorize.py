@@ -79,6 +79,10 @@ def decide(gate: Gate, ex: Exchange, check: Check) -> Decision:
         resource_policy = role.trust_policy
     elif check.bucket is not None:
         resource_policy = gate.directory.bucket_policy(check.bucket)
+    elif check.action.lower().startswith("lambda:") and check.resource.startswith("arn:aws:lambda:"):
+        # A function's resource-based policy (lambda:AddPermission) grants across accounts
+        # (access-control-resource-based.html).
+        resource_policy = gate.directory.lambda_policy(check.resource)
     context = {**ex.context, **check.context}
     if check.resource_account:
         context.setdefault("aws:ResourceAccount", check.resource_account)

@@ -402,3 +402,30 @@ def test_lambda_code_that_cannot_be_packaged_is_a_deploy_error_naming_the_resour
     with pytest.raises(DeployError, match=r"aws:lambda/function:Function 'fn': .*missing\.whl"):
         deploy("test", workspace.target, state_dir, project_dir=project)
     assert "driver-code-role" not in roles(workspace, "prod")
+
+
+def test_a_lambda_permission_lets_another_account_invoke_the_function(workspace, state_dir, tmp_path):
+    """lambda.Permission adds a statement to the function's resource-based policy, which the gate evaluates:
+    dev may invoke prod's function only through it (access-control-resource-based.html)."""
+    program = (
+        "import pulumi, pulumi_aws as aws\n"
+        f"role = aws.iam.Role('role', name='driver-permission-role', assume_role_policy='{TRUST_LAMBDA}')\n"
+        "code = pulumi.AssetArchive({'handler.py': pulumi.StringAsset('def handler(event, context):\\n'\n"
+        "                                                           '    return {\"hello\": \"dev\"}\\n')})\n"
+        "for name in ('shared', 'private'):\n"
+        "    fn = aws.lambda_.Function(name, name=f'driver-{name}', role=role.arn, runtime='python3.12',\n"
+        "                              handler='handler.handler', code=code)\n"
+        "    if name == 'shared':\n"
+        "        aws.lambda_.Permission('dev-may-invoke', function=fn.name, action='lambda:InvokeFunction',\n"
+        "                               principal='222222222222')\n")
+    project = write_project(tmp_path / "project", program, {})
+    dev = workspace.cloud.client("lambda", "dev")
+    try:
+        deploy("test", workspace.target, state_dir, project_dir=project)
+        answer = dev.invoke(FunctionName="arn:aws:lambda:eu-west-1:111111111111:function:driver-shared")
+        assert json.loads(answer["Payload"].read()) == {"hello": "dev"}
+        with pytest.raises(ClientError) as raised:
+            dev.invoke(FunctionName="arn:aws:lambda:eu-west-1:111111111111:function:driver-private")
+        assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    finally:
+        destroy("test", workspace.target, state_dir, project_dir=project)
