@@ -283,6 +283,12 @@ def _service_model(service: str) -> Any | None:
             return None
 
 
+def service_protocol(service: str) -> str | None:
+    """botocore's protocol of a service (by its signing name), None for a service it has no model of."""
+    model = _service_model(service)
+    return str(model.protocol) if model is not None else None
+
+
 def preload(services: tuple[str, ...] = ("s3", "sts", "iam", "logs", "lambda")) -> None:
     """Load the service models and REST routes ahead of the first request."""
     for service in services:
@@ -516,10 +522,12 @@ def classify(
 
 # Query-protocol parameters that are not members of any input shape.
 _QUERY_ENVELOPE = frozenset({"Action", "Version"})
-# Parameters that name the resource an IAM or STS request acts on: one of them out of place is a second target.
-_RESOURCE_PARAMETERS = frozenset({
+# Parameters that name the resource a request acts on: one of them out of place is a second target, and one that
+# moto reads otherwise than the gate is another resource (localcloud.gate.invariant).
+RESOURCE_PARAMETERS = frozenset({
     "InstanceProfileName", "GroupName", "RoleName", "UserName", "PolicyArn", "VirtualMFADeviceName", "SerialNumber",
     "OpenIDConnectProviderArn", "SAMLProviderArn", "ServerCertificateName", "RoleArn", "PolicyName",
+    "logGroupName", "logStreamName", "logGroupIdentifier", "resourceArn", "FunctionName", "Qualifier",
 })
 
 
@@ -544,7 +552,7 @@ def _check_query_members(service: str, operation: str, params: Mapping[str, str]
     for name in params:
         top = name.split(".", 1)[0]
         if top not in members and name not in _QUERY_ENVELOPE:
-            raise UnexpectedParameter(operation, name, names_resource=top in _RESOURCE_PARAMETERS)
+            raise UnexpectedParameter(operation, name, names_resource=top in RESOURCE_PARAMETERS)
 
 
 def _guess_protocol(request: HttpRequest) -> str:
@@ -571,11 +579,11 @@ def _sts_checks(operation: str, params: Mapping[str, str], caller_account: str) 
             context["sts:ExternalId"] = params["ExternalId"]
         if "SourceIdentity" in params:
             context["sts:SourceIdentity"] = params["SourceIdentity"]
-        tag_keys = _member_list(params, "Tags", "Key")
-        transitive = _member_list(params, "TransitiveTagKeys", "")
+        tag_keys = member_list(params, "Tags", "Key")
+        transitive = member_list(params, "TransitiveTagKeys", "")
         if tag_keys:
             context["aws:TagKeys"] = tag_keys
-            for key, value in zip(tag_keys, _member_list(params, "Tags", "Value")):
+            for key, value in zip(tag_keys, member_list(params, "Tags", "Value")):
                 context[f"aws:RequestTag/{key}"] = value
         if transitive:
             context["sts:TransitiveTagKeys"] = transitive
@@ -596,7 +604,9 @@ def _sts_checks(operation: str, params: Mapping[str, str], caller_account: str) 
     return (Check(f"sts:{operation}", "*", caller_account),)
 
 
-def _member_list(params: Mapping[str, str], name: str, field_name: str) -> list[str]:
+def member_list(params: Mapping[str, str], name: str, field_name: str = "") -> list[str]:
+    """The values of a query-protocol list: ``Tags.member.1.Key``, ``Tags.member.2.Key``, ... (``field_name``
+    "Key"), or ``TransitiveTagKeys.member.1``, ... (no field)."""
     values = []
     index = 1
     suffix = f".{field_name}" if field_name else ""

@@ -19,6 +19,10 @@ from typing import Any
 
 import pulumi
 from botocore.exceptions import ClientError
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, _ensure_event_loop, _resolve_callbacks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _sync_await
 
 from localcloud.program import (
     PROJECT_DIR,
@@ -330,53 +334,48 @@ def deploy(stack: str, target: Target, state_dir: Path, *, project_dir: Path = P
     return exports, mocks.changes
 
 
-def _deploy_monitor(mocks: DeployMocks) -> Any:
-    """The SDK's mock monitor, claiming no resource references: Pulumi's engine sends a provider that takes none
-    (pulumi-aws) a resource given as an input as its ID, and so must the driver (``role=my_role`` would otherwise
-    reach boto3 as the Role object)."""
-    from pulumi.runtime import rpc
-    from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, _ensure_event_loop, _resolve_callbacks
-    from pulumi.runtime.proto import resource_pb2
-    from pulumi.runtime.sync_await import _sync_await
+class DeployMonitor(MockMonitor):
+    """The SDK's mock monitor, registering resources as Pulumi's engine does for pulumi-aws:
+    - no resource references: a resource given as an input arrives as its ID (``role=my_role`` would otherwise
+      reach boto3 as the Role object);
+    - secrets kept: an output is secret when the input of its name was, when the resource lists it in
+      additional_secret_outputs, or when the provider marks it (resources.SECRET_OUTPUTS);
+    - remote (multi-language) components refused by name: their provider plugin would build them."""
 
-    class DeployMonitor(MockMonitor):
-        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
-            """As the engine registers a resource, secrets included: an output is secret when the input of its
-            name was, or when the resource lists it in additional_secret_outputs."""
-            if request.type == "pulumi:pulumi:Stack":
-                return super().RegisterResource(request)
-            if request.remote:
-                error = DeployError(f"localcloud cannot deploy the remote (multi-language) component {request.type} "
-                                    f"'{request.name}': its provider plugin would build it, and localcloud runs "
-                                    "none")
-                mocks.failure = mocks.failure or error
-                raise error
-            urn = self.make_urn(request.parent, request.type, request.name)
-            _ensure_event_loop()
-            inputs = rpc.deserialize_properties(request.object)
-            args = MockResourceArgs(typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
-                                    resource_id=request.importId, custom=request.custom or False,
-                                    transforms=_resolve_callbacks(request.transforms))
-            found_id, state = self.mocks.new_resource(args)
-            id_ = found_id or ""  # DeployMocks always gives an ID ("" in a preview, where it is not known yet)
-            secret = {name for name, value in inputs.items() if _is_secret(value)}
-            secret |= set(request.additionalSecretOutputs) | SECRET_OUTPUTS.get(request.type, frozenset())
-            state = {name: pulumi.Output.secret(value) if name in secret else value for name, value in state.items()}
-            obj_proto = _sync_await(rpc.serialize_properties(state, {}))
-            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
-            return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        if request.type == "pulumi:pulumi:Stack":
+            return super().RegisterResource(request)
+        mocks = self.mocks
+        assert isinstance(mocks, DeployMocks)
+        if request.remote:
+            error = DeployError(f"localcloud cannot deploy the remote (multi-language) component {request.type} "
+                                f"'{request.name}': its provider plugin would build it, and localcloud runs none")
+            mocks.failure = mocks.failure or error
+            raise error
+        urn = self.make_urn(request.parent, request.type, request.name)
+        _ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object)
+        args = MockResourceArgs(typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
+                                resource_id=request.importId, custom=request.custom or False,
+                                transforms=_resolve_callbacks(request.transforms))
+        found_id, state = mocks.new_resource(args)
+        id_ = found_id or ""  # DeployMocks always gives an ID ("" in a preview, where it is not known yet)
+        secret = {name for name, value in inputs.items() if _is_secret(value)}
+        secret |= set(request.additionalSecretOutputs) | SECRET_OUTPUTS.get(request.type, frozenset())
+        state = {name: pulumi.Output.secret(value) if name in secret else value for name, value in state.items()}
+        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
 
-        def SupportsFeature(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
-            if request.id == "resourceReferences":
-                return type("SupportsFeatureResponse", (object,), {"hasSupport": False})
-            return super().SupportsFeature(request)
+    def SupportsFeature(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        if request.id == "resourceReferences":
+            return type("SupportsFeatureResponse", (object,), {"hasSupport": False})
+        return super().SupportsFeature(request)
 
-        def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
-            info = super().GetDeploymentInfo(request)
-            features = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
-            return resource_pb2.DeploymentInfo(supportedFeatures=features)
-
-    return DeployMonitor(mocks)
+    def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        info = super().GetDeploymentInfo(request)
+        features = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
+        return resource_pb2.DeploymentInfo(supportedFeatures=features)
 
 
 def _is_secret(value: Any) -> bool:
@@ -392,7 +391,7 @@ def _run(stack: str, mocks: DeployMocks, config: Mapping[str, str], project_dir:
          preview: bool = False) -> dict[str, StackOutput]:
     try:
         return run_program(stack, mocks, config=config, project_dir=project_dir, preview=preview,
-                           monitor=_deploy_monitor(mocks))
+                           monitor=DeployMonitor(mocks))
     except Exception as error:
         if mocks.failure is not None and mocks.failure is not error:
             raise mocks.failure from error

@@ -345,12 +345,6 @@ def _record(execution: Execution) -> None:
 
 # S3 backend methods whose (bucket, key) is not simply their bucket_name and key_name arguments. For multipart
 # calls the key is the one moto stored with the upload, which is what it will write.
-def _by_names(bucket_arg: str, key_arg: str | None) -> Any:
-    def locate(arguments: dict[str, Any]) -> list[tuple[str | None, str | None]]:
-        return [(arguments.get(bucket_arg), arguments.get(key_arg) if key_arg else None)]
-    return locate
-
-
 def _multipart(arguments: dict[str, Any]) -> list[tuple[str | None, str | None]]:
     name = arguments.get("bucket_name") or arguments.get("dest_bucket_name")
     key = multipart_key(name, arguments.get("multipart_id", "")) if name else None

@@ -73,9 +73,6 @@ def _parsed_all(documents: Iterable[Any]) -> tuple[dict[str, Any], ...]:
     return tuple(policy for policy in (parse_policy(document) for document in documents) if policy is not None)
 
 
-_default_version_document = moto_adapter.default_version_document
-
-
 # A boundary that names a policy localcloud cannot find allows nothing (fail closed).
 _DENY_EVERYTHING: dict[str, Any] = {"Version": "2012-10-17", "Statement": []}
 
@@ -241,10 +238,6 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-_iam_accounts = moto_adapter.iam_accounts
-_iam_backend = moto_adapter.iam_backend
-
-
 def _tags_context(tags: Iterable[Mapping[str, str]]) -> dict[str, str]:
     return {f"aws:PrincipalTag/{tag['Key']}": tag["Value"] for tag in tags if "Key" in tag and "Value" in tag}
 
@@ -252,11 +245,11 @@ def _tags_context(tags: Iterable[Mapping[str, str]]) -> dict[str, str]:
 def _user_identity(backend: Any, user: Any) -> tuple[tuple[dict[str, Any], ...], dict[str, str]]:
     """A user's identity policies (inline, attached, and its groups') and its tags as context keys."""
     documents: list[Any] = list(dict(user.policies).values())
-    documents += [_default_version_document(policy) for policy in list(user.managed_policies.values())]
+    documents += [moto_adapter.default_version_document(policy) for policy in list(user.managed_policies.values())]
     for group in list(backend.groups.values()):
         if user in group.users:
             documents += list(dict(group.policies).values())
-            documents += [_default_version_document(policy) for policy in list(group.managed_policies.values())]
+            documents += [moto_adapter.default_version_document(policy) for policy in list(group.managed_policies.values())]
     try:
         tags = backend.tagger.list_tags_for_resource(user.arn)["Tags"]
     except Exception:  # noqa: BLE001 - tags are an extra; never fail authentication over them
@@ -268,11 +261,11 @@ def _role_identity(
     backend: Any, role: Any
 ) -> tuple[tuple[dict[str, Any], ...], dict[str, Any] | None, dict[str, str]]:
     documents: list[Any] = list(dict(role.policies).values())
-    documents += [_default_version_document(policy) for policy in list(role.managed_policies.values())]
+    documents += [moto_adapter.default_version_document(policy) for policy in list(role.managed_policies.values())]
     boundary = None
     if role.permissions_boundary_arn:
         managed = backend.managed_policies.get(role.permissions_boundary_arn)
-        boundary = parse_policy(_default_version_document(managed)) if managed is not None else None
+        boundary = parse_policy(moto_adapter.default_version_document(managed)) if managed is not None else None
         boundary = boundary or _DENY_EVERYTHING
     return _parsed_all(documents), boundary, _tags_context(role.tags or [])
 
@@ -334,7 +327,7 @@ def resolve(access_key_id: str, registry: SessionRegistry, now: datetime) -> Res
     session = registry.user_session(access_key_id)
     if session is not None:
         return _resolve_user_session(session, now)
-    for account, backend in _iam_accounts():
+    for account, backend in moto_adapter.iam_accounts():
         key = backend.access_keys.get(access_key_id)
         if key is None:
             continue
@@ -356,7 +349,7 @@ def _resolve_user_key(account: str, backend: Any, key: Any) -> ResolvedPrincipal
 
 
 def _resolve_user_session(session: UserSession, now: datetime) -> ResolvedPrincipal | None:
-    backend = _iam_backend(session.account)
+    backend = moto_adapter.iam_backend(session.account)
     user = backend.users.get(session.user_name) if backend is not None else None
     if user is None:
         return None
@@ -506,24 +499,24 @@ class MotoDirectory:
         )
 
     def role_arn(self, account: str, name: str) -> str | None:
-        backend = _iam_backend(account)
+        backend = moto_adapter.iam_backend(account)
         if backend is None:
             return None
         return next((role.arn for role in list(backend.roles.values()) if role.name == name), None)
 
     def user_arn(self, account: str, name: str) -> str | None:
-        backend = _iam_backend(account)
+        backend = moto_adapter.iam_backend(account)
         user = backend.users.get(name) if backend is not None else None
         return user.arn if user is not None else None
 
     def group_arn(self, account: str, name: str) -> str | None:
-        backend = _iam_backend(account)
+        backend = moto_adapter.iam_backend(account)
         group = backend.groups.get(name) if backend is not None else None
         return group.arn if group is not None else None
 
     def mfa_seed(self, account: str, user_name: str, serial_number: str) -> str | None:
         """The base32 seed of the virtual MFA device ``serial_number`` if it is enabled for this user."""
-        backend = _iam_backend(account)
+        backend = moto_adapter.iam_backend(account)
         user = backend.users.get(user_name) if backend is not None else None
         if user is None or serial_number not in user.mfa_devices:
             return None

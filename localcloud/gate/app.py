@@ -39,7 +39,7 @@ from werkzeug.test import run_wsgi_app
 from werkzeug.wrappers import Response
 
 from localcloud import moto_adapter
-from localcloud.actions import Check, preload
+from localcloud.actions import Check, preload, service_protocol
 from localcloud.gate import auth, authorize, invariant, lambdas, logs, parse, reading, s3, sts
 from localcloud.gate.chain import HandlerChain, RequestHandler, index_of
 from localcloud.gate.errors import GateError, ReadingMismatch, error_response, render
@@ -281,15 +281,9 @@ class Gate:
 
 def protocol_for(service: str | None, http: Any) -> str:
     """botocore's protocol of ``service``; before the signature is read, a guess from the request's shape."""
-    known = {"s3": "rest-xml", "sts": "query", "iam": "query", "logs": "json", "lambda": "rest-json"}
-    if service in known:
-        return known[service]
-    if service is not None:
-        from localcloud.actions import _service_model
-
-        model = _service_model(service)
-        if model is not None:
-            return str(model.protocol)
+    found = service_protocol(service) if service is not None else None
+    if found is not None:
+        return found
     if http is None:
         return "rest-xml"
     if http.header("x-amz-target"):

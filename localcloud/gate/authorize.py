@@ -13,8 +13,18 @@ from werkzeug.wrappers import Response
 
 from localcloud.actions import Check
 from localcloud.gate.errors import AccessDenied
-from localcloud.iam import AccessRequest, Decision, evaluate
-from localcloud.iam.evaluation import BOUNDARY, EXPLICIT_DENY, IDENTITY, RESOURCE, SESSION, TRUST, is_trust_policy_action
+from localcloud.iam import (
+    BOUNDARY,
+    EXPLICIT_DENY,
+    IDENTITY,
+    RESOURCE,
+    SESSION,
+    TRUST,
+    AccessRequest,
+    Decision,
+    evaluate,
+    is_trust_policy_action,
+)
 
 if TYPE_CHECKING:
     from localcloud.gate.app import Gate

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from localcloud import arns
-from localcloud.actions import ActionPlan
+from localcloud.actions import RESOURCE_PARAMETERS, ActionPlan
 from localcloud.moto_adapter import Execution
 
 # S3 backend methods that change state (the operation's own is its name in snake case, PutObject: put_object).
@@ -28,12 +28,6 @@ _S3_BACKEND_ALIASES: dict[str, set[str]] = {
 }
 # moto's service names that are not the IAM prefix.
 _MOTO_SERVICES = {"awslambda": "lambda"}
-# Parameters that choose the resource of a query- or JSON-protocol request.
-_RESOURCE_PARAMETERS = frozenset({
-    "InstanceProfileName", "GroupName", "RoleName", "UserName", "PolicyArn", "VirtualMFADeviceName", "SerialNumber",
-    "OpenIDConnectProviderArn", "SAMLProviderArn", "ServerCertificateName", "RoleArn", "PolicyName",
-    "logGroupName", "logStreamName", "logGroupIdentifier", "resourceArn", "FunctionName", "Qualifier",
-})
 
 
 _recorded: list[str] = []
@@ -91,7 +85,7 @@ def _named_violations(plan: ActionPlan, actions: list[Execution]) -> list[str]:
 def _param_violations(plan: ActionPlan, reads: list[Execution]) -> list[str]:
     problems = []
     for read in reads:
-        if read.name not in _RESOURCE_PARAMETERS:
+        if read.name not in RESOURCE_PARAMETERS:
             continue
         authorized = plan.params.get(read.name)
         if authorized is None or str(authorized) != read.value:

@@ -19,6 +19,7 @@ The canonical request is what the gate classifies and authorizes, and exactly wh
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Mapping
@@ -266,9 +267,7 @@ def canonical_copy_source(value: str) -> tuple[str, str, str | None]:
 def _read_s3(http: sigv4.HttpRequest, signed: sigv4.SignedRequest, pairs: list[tuple[str, str]],
              headers: dict[str, str], secret_key: str) -> sigv4.HttpRequest:
     bucket, key = s3_bucket_and_key(http)
-    path = "/" if bucket is None else "/" + bucket + ("/" + key if key is not None else "")
-    if bucket is not None and key is None and http.raw_path.endswith("/") and http.raw_path != "/":
-        path += ""  # "/bucket/" and "/bucket" are the same bucket request
+    path = "/" if bucket is None else "/" + bucket + ("/" + key if key is not None else "")  # "/b/" is "/b"
     copy_source = headers.get("x-amz-copy-source")
     if copy_source is not None:
         source_bucket, source_key, version = canonical_copy_source(copy_source)
@@ -302,8 +301,6 @@ def moto_environ(original: Mapping[str, Any], request: sigv4.HttpRequest, signed
     A request without a query string gets ``x-id=OPERATION`` (what botocore sends for many S3 operations):
     moto reads the body as a query string when there is none (moto.core.responses.setup_class), and would find
     parameters, an ``Action`` even, inside a JSON document or an object's bytes."""
-    import io
-
     form = (request.header("content-type") or "").startswith("application/x-www-form-urlencoded")
     if not request.raw_query and not form:
         request = sigv4.HttpRequest(request.method, request.raw_path, f"x-id={quote(operation, safe='')}",

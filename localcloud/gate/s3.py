@@ -7,6 +7,7 @@ import base64
 import binascii
 import hashlib
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
@@ -108,7 +109,7 @@ def delete_objects(gate: Gate, ex: Exchange) -> Response:
     new_body = f'<Delete xmlns="{S3_XMLNS}">{objects}{"<Quiet>true</Quiet>" if quiet else ""}</Delete>'.encode()
     headers = {name: value for name, value in ex.request.headers.items()
                if not name.startswith("x-amz-checksum-") and name not in ("content-md5", "x-amz-sdk-checksum-algorithm")}
-    ex.request = type(ex.request)(ex.request.method, ex.request.raw_path, ex.request.raw_query, headers, new_body)
+    ex.request = replace(ex.request, headers=headers, body=new_body)
     response = gate.forward(ex)
     if response.status_code == 200 and errors:
         data = re.sub(rb"</DeleteResult>\s*$", errors.encode() + b"</DeleteResult>", response.get_data())

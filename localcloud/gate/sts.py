@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Response
 
-from localcloud.actions import Check
+from localcloud.actions import Check, member_list
 from localcloud.gate.errors import XMLNS, AccessDenied, GateError, ValidationError
 from localcloud.gate.timefmt import iso
 from localcloud.iam import Decision
@@ -78,15 +78,6 @@ def verify_mfa(gate: Gate, ex: Exchange) -> Response | None:
     return None
 
 
-def _member_values(params: Any, name: str, field_name: str = "") -> list[str]:
-    values, index = [], 1
-    suffix = f".{field_name}" if field_name else ""
-    while f"{name}.member.{index}{suffix}" in params:
-        values.append(params[f"{name}.member.{index}{suffix}"])
-        index += 1
-    return values
-
-
 def read_session_request(gate: Gate, ex: Exchange) -> Response | None:
     """What the new session will carry: its own tags and source identity plus what the caller's session passes
     on (transitive tags, the source identity), and the managed session policies named by PolicyArns."""
@@ -94,8 +85,8 @@ def read_session_request(gate: Gate, ex: Exchange) -> Response | None:
     params = ex.plan.params
     role_check = ex.plan.checks[0]
     parent = ex.principal.session
-    tags = dict(zip(_member_values(params, "Tags", "Key"), _member_values(params, "Tags", "Value")))
-    transitive = set(_member_values(params, "TransitiveTagKeys"))
+    tags = dict(zip(member_list(params, "Tags", "Key"), member_list(params, "Tags", "Value")))
+    transitive = set(member_list(params, "TransitiveTagKeys"))
     if not transitive <= set(tags):
         raise GateError(400, "InvalidParameterValue", "The TransitiveTagKeys must be keys of the session tags.")
     inherited = {key: value for key, value in (parent.tags.items() if parent else ())
@@ -112,7 +103,7 @@ def read_session_request(gate: Gate, ex: Exchange) -> Response | None:
         source_identity = parent.source_identity
     policies = []
     role_account = role_check.resource_account or ex.principal.caller.account or ""
-    for arn in _member_values(params, "PolicyArns", "arn"):
+    for arn in member_list(params, "PolicyArns", "arn"):
         document = gate.directory.managed_policy(role_account, arn)
         if document is None:
             raise GateError(404, "NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")
@@ -235,7 +226,7 @@ def get_federation_token(gate: Gate, ex: Exchange) -> Response:
         if document is None:
             raise GateError(400, "MalformedPolicyDocument", "The policy is not in the valid JSON format.")
         policies.append(document)
-    for arn in _member_values(params, "PolicyArns", "arn"):
+    for arn in member_list(params, "PolicyArns", "arn"):
         managed = gate.directory.managed_policy(account, arn)
         if managed is None:
             raise GateError(404, "NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")

@@ -66,21 +66,11 @@ from localcloud.iam.matching import PrincipalMatch
 from localcloud.iam.statements import Assessment, Hit, Statement, assess, statements_of
 
 __all__ = [
-    "ALLOW",
     "ALWAYS_ALLOWED_ACTIONS",
-    "BOUNDARY",
     "CALLER_KINDS",
-    "EXPLICIT_DENY",
-    "IDENTITY",
-    "IMPLICIT_DENY",
-    "RESOURCE",
-    "SESSION",
-    "TRUST",
     "TRUST_POLICY_ACTIONS",
     "AccessRequest",
     "Caller",
-    "Decision",
-    "StatementRef",
     "evaluate",
     "is_always_allowed",
     "is_trust_policy_action",
