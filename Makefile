@@ -48,11 +48,11 @@ test: venv
 
 ## make demo: start the offline two-account cloud, deploy prod then dev, invoke the Lambda, verify the object
 demo: venv
-	$(PY) -m localcloud demo
+	$(PY) -m offline demo
 
 ## make up: the same cloud, left running for the AWS CLI (. .localcloud/env.sh)
 up: venv
-	$(PY) -m localcloud up
+	$(PY) -m offline up
 
 unit: venv
 	$(PYTEST) -m "not integration"
@@ -74,7 +74,7 @@ typecheck: venv
 ## make snapshots: regenerate tests/snapshots/{prod,dev}.json from the program (review the diff, commit it)
 snapshots: venv
 	for stack in prod dev; do \
-	  $(PY) -m localcloud synth --stack $$stack > tests/snapshots/$$stack.json.tmp && \
+	  $(PY) -m localcloud synth -s $$stack > tests/snapshots/$$stack.json.tmp && \
 	  mv tests/snapshots/$$stack.json.tmp tests/snapshots/$$stack.json || { rm -f tests/snapshots/$$stack.json.tmp; exit 1; }; \
 	done
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from localcloud.workspace import Workspace
+from localcloud_pulumi.workspace import Workspace
 
 
 @dataclass(frozen=True)

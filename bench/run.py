@@ -32,8 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench import fresh  # noqa: E402
 from bench.load import run_load  # noqa: E402
-from localcloud.synth import synth  # noqa: E402
-from localcloud.workspace import Workspace  # noqa: E402
+from localcloud_pulumi.synth import synth  # noqa: E402
+from localcloud_pulumi.workspace import Workspace  # noqa: E402
+from offline import stacks  # noqa: E402
 
 BASELINE_NAME = "write-up-baseline"
 REPORT_DURATION = re.compile(r"REPORT RequestId: \S+\tDuration: ([\d.]+) ms")
@@ -96,7 +97,7 @@ def program_eval_s(stack: str, runs: int = 3) -> float:
     samples = []
     for _ in range(runs):
         began = time.perf_counter()
-        synth(stack)
+        synth(stack, project_dir=stacks.PROJECT_DIR)
         samples.append(time.perf_counter() - began)
     return statistics.median(samples)
 
@@ -113,7 +114,7 @@ def main() -> int:
     parser.add_argument("--load", type=int, default=500, help="invocations in the load run (0: skip)")
     parser.add_argument("--callers", type=int, default=8, help="concurrent callers in the load run")
     parser.add_argument("--no-commands", action="store_true",
-                        help="skip timing `localcloud demo` and the integration tests as whole commands")
+                        help="skip timing `python -m offline demo` and the integration tests as whole commands")
     parser.add_argument("--fresh", action="store_true",
                         help="also time, as whole commands: a fresh clone with empty package caches to a verified "
                              "`make demo`, installed `make demo` and `make test`, and `.ci/run` on a clean clone")
@@ -125,7 +126,7 @@ def main() -> int:
 
     results: dict[str, Any] = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
                                "machine": f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}"}
-    with tempfile.TemporaryDirectory() as state_dir, Workspace.start(Path(state_dir)) as workspace:
+    with tempfile.TemporaryDirectory() as state_dir, stacks.start(Path(state_dir)) as workspace:
         workspace.deploy("prod")
         workspace.deploy("dev")
         began = time.perf_counter()
@@ -149,7 +150,7 @@ def main() -> int:
     if not args.no_commands:
         with tempfile.TemporaryDirectory() as state_dir:
             results["commands_s"] = {
-                "demo": wall_s([sys.executable, "-m", "localcloud", "--state-dir", state_dir, "demo"]),
+                "demo": wall_s([sys.executable, "-m", "offline", "--state-dir", state_dir, "demo"]),
                 "integration_tests": wall_s([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                              "tests/integration/test_end_to_end.py",
                                              "tests/integration/test_denials.py"]),
@@ -187,7 +188,7 @@ def table(r: dict[str, Any]) -> str:
     if "commands_s" in r:
         c = r["commands_s"]
         rows += [
-            ("command: localcloud demo, start to verified object (s)", f"{c['demo']:.2f}", "", "< 10"),
+            ("command: python -m offline demo, start to verified object (s)", f"{c['demo']:.2f}", "", "< 10"),
             ("command: end-to-end and denial tests (s)", f"{c['integration_tests']:.2f}", "", "< 20"),
         ]
     if "fresh_demo_s" in r:

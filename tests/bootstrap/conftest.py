@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.program import PROJECT_DIR, StackOutput, run_program, stack_config
-from localcloud.synth import Recorded, RecordingMocks
+from localcloud_pulumi.program import StackOutput, run_program, stack_config
+from offline.stacks import PROJECT_DIR
+from localcloud_pulumi.synth import Recorded, RecordingMocks
 
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
 PROD_ACCOUNT = "111111111111"

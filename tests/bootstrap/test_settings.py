@@ -10,7 +10,7 @@ from bootstrap.settings import BootstrapConfigError, DevBootstrap, ProdBootstrap
 from components.settings import DevSettings, ProdSettings
 from components.settings import parse_dev as parse_project_dev
 from components.settings import parse_prod as parse_project_prod
-from localcloud.program import stack_config
+from tests.project import stack_config
 from tests.bootstrap.conftest import bootstrap_config
 
 NS = "cross-account-s3-bootstrap:"

@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 
-from localcloud.workspace import Workspace
+from localcloud_pulumi.workspace import Workspace
+from offline import stacks
+from offline.profiles import write_project_profiles
 
 LIVE_VARIABLES = ("LIVE_PROD_OUTPUTS", "LIVE_DEV_OUTPUTS", "LIVE_DEV_PROFILE", "LIVE_PROD_PROFILE")
 T = TypeVar("T")
@@ -84,8 +86,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     state_dir: Path = tmp_path_factory.mktemp("localcloud")
     # No back-off between the function's botocore retries: test_faults throttles on purpose, and its assertions
     # are about attempts and writes, never time (the wait would be up to seconds per test, at random).
-    with Workspace.start(state_dir, retry_backoff=False) as running:
-        running.deploy_all()
+    with stacks.start(state_dir, retry_backoff=False) as running:
+        stacks.deploy_all(running)
+        write_project_profiles(running)
         yield running
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.program import stack_config
+from tests.project import stack_config
 from tests.integration.conftest import invoke, keys_in, recycle_workers
 
 pytestmark = pytest.mark.integration

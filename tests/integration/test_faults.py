@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from localcloud.faults import DROP_AFTER, DROP_BEFORE, EXPIRED_TOKEN, THROTTLE, FaultPlan, install_faults
-from localcloud.workspace import Workspace
+from localcloud_pulumi.workspace import Workspace
 from tests.integration.conftest import keys_in, recycle_workers
 
 pytestmark = pytest.mark.integration

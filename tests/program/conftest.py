@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.program import StackOutput, run_program, stack_config
-from localcloud.synth import GENERATED, RecordingMocks, synth
+from localcloud_pulumi.program import StackOutput
+from localcloud_pulumi.synth import GENERATED, RecordingMocks
+from tests.project import run_program, stack_config, synth
 
 PROD_ACCOUNT = "111111111111"
 DEV_ACCOUNT = "222222222222"
@@ -32,7 +33,7 @@ PROD_STACK_OUTPUTS = {
 }
 
 
-# The recording mocks are localcloud.synth's (one implementation for the unit tests and the snapshots): they
+# The recording mocks are localcloud_pulumi.synth's (one implementation for the unit tests and the snapshots): they
 # record each resource (.typ, .name, .inputs with secrets revealed, .parent) and every invoke (.calls), and
 # answer with deterministic placeholders. FakeCloud(account_id) is the name these tests know them by.
 FakeCloud = RecordingMocks

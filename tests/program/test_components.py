@@ -8,7 +8,7 @@ from components.assume_group import AssumeGroup, AssumeGroupArgs
 from components.hardened_bucket import HardenedBucket, HardenedBucketArgs
 from components.writer_function import WriterFunction, WriterFunctionArgs
 from components.writer_role import WriterRole, WriterRoleArgs
-from localcloud.program import run_pulumi
+from tests.project import run_pulumi
 from tests.program.conftest import FakeCloud
 
 ROLE_ARN = "arn:aws:iam::111111111111:role/w"

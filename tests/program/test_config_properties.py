@@ -38,7 +38,7 @@ from components.settings import (
     parse_dev,
     parse_prod,
 )
-from localcloud.program import stack_config
+from tests.project import stack_config
 
 NS = "cross-account-s3:"
 PARSERS: dict[str, Callable[..., Any]] = {"prod": parse_prod, "dev": parse_dev}

@@ -38,8 +38,8 @@ from cloudsplaining.scan.assume_role_policy_document import AssumeRolePolicyDocu
 from cloudsplaining.scan.policy_document import PolicyDocument
 from cloudsplaining.scan.resource_policy_document import ResourcePolicyDocument
 
-from localcloud.synth import physical_name
-from tests.conftest import PROJECT_DIR
+from localcloud_pulumi.synth import physical_name
+from offline.stacks import PROJECT_DIR
 from tests.program.conftest import synthesized
 
 STACKS = ("prod", "dev")

@@ -114,7 +114,7 @@ def test_bad_config_fails_the_program_naming_the_key(prod_config):
 
 
 def test_unknown_stack_name_is_refused(prod_config):
-    from localcloud.program import run_program
+    from tests.project import run_program
     from tests.program.conftest import FakeCloud
 
     with pytest.raises(ConfigError, match="expected prod or dev"):

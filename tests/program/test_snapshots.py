@@ -10,8 +10,10 @@ import shutil
 
 import pytest
 
-from localcloud.program import PROJECT_DIR, stack_config
-from localcloud.synth import SECRET, main_synth, synth
+from localcloud_pulumi import synth as synthesis
+from localcloud_pulumi.synth import SECRET
+from offline.stacks import PROJECT_DIR
+from tests.project import main_synth, stack_config, synth
 from tests.program.conftest import synthesized
 
 SNAPSHOTS = PROJECT_DIR / "tests" / "snapshots"
@@ -52,7 +54,7 @@ def test_synth_does_not_depend_on_where_the_project_is_checked_out(tmp_path):
         shutil.copy(PROJECT_DIR / name, checkout / name)
     shutil.copytree(PROJECT_DIR / "lambda_handler", checkout / "lambda_handler")
     for stack in STACKS:
-        assert as_text(synth(stack, project_dir=checkout)) == as_text(synthesized(stack))
+        assert as_text(synthesis.synth(stack, project_dir=checkout)) == as_text(synthesized(stack))
 
 
 def test_a_new_trusted_principal_shows_in_the_snapshot_diff():

@@ -1,0 +1,1 @@
+"""Run a Pulumi Python program offline against localcloud (see cli.py for the commands)."""

@@ -1,0 +1,298 @@
+"""The gate: WSGI middleware in front of moto that authenticates and authorizes every request like AWS, and hands
+moto exactly the request it authorized.
+
+Every request runs through one ``HandlerChain`` (localcloud.gate.chain):
+
+    block_moto_api        /moto-api/ would reset or reshape state without authorization
+    read_body             the body is needed for the signature and for query-protocol parameters
+    cors_preflight        an unauthenticated S3 OPTIONS, answered from the bucket's CORS configuration
+    authenticate          SigV4 (localcloud.sigv4) and the access key's owner (localcloud.principals)
+    read_request          the one reading: a canonical request, or a refusal of anything ambiguous (reading.py)
+    classify              operation, IAM action(s), resource(s) of that reading (localcloud.actions)
+    build_context         the request context: aws:PrincipalArn, aws:SecureTransport, aws:CurrentTime, ...
+    before_authorize      per-operation checks registered in OPERATIONS (MFA codes, session requests, regions)
+    authorize             localcloud.evaluator.evaluate for every check; a denial never reaches moto
+    after_authorize       per-operation checks that come after authorization (durations, upload IDs, MD5)
+    dispatch              the operation's answer in OPERATIONS, or moto (``forward``)
+
+Handlers raise ``GateError``s; one exception handler renders them in the request's protocol (errors.py).
+``forward`` hands moto the canonical request, records what moto executed (moto_adapter.recording) and checks it
+against the plan (invariant.py). To add a handler (fault injection, say):
+``gate.add_handler(handler, before="authorize")``, with ``handler(gate, exchange) -> Response | None``.
+
+Every authorization decision is logged at DEBUG on the "localcloud.gate" logger and kept in ``gate.decisions``
+(the most recent ``decisions_maxlen``); ``gate.calls`` counts requests per IAM action.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.test import run_wsgi_app
+from werkzeug.wrappers import Response
+
+from localcloud import moto_adapter
+from localcloud.actions import Check, preload, service_protocol
+from localcloud.gate import auth, authorize, invariant, lambdas, logs, parse, reading, s3, sts
+from localcloud.gate.chain import HandlerChain, RequestHandler, index_of
+from localcloud.gate.errors import GateError, ReadingMismatch, error_response, render
+from localcloud.gate.exchange import Exchange, GateDecision
+from localcloud.evaluator import Decision
+from localcloud.principals import MotoDirectory, SessionRegistry
+
+if TYPE_CHECKING:  # localcloud.faults builds on the gate, so the gate names it for types only
+    from localcloud.faults import FaultPlan
+
+log = logging.getLogger("localcloud.gate")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Invoker = Callable[[str, str, str, bytes, Mapping[str, str]], tuple[int, list[tuple[str, str]], bytes]]
+Answer = Callable[["Gate", Exchange], Response]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the gate does for one (service, operation) besides authorizing it; the default is moto."""
+
+    before: tuple[RequestHandler, ...] = ()
+    after: tuple[RequestHandler, ...] = ()
+    answer: Answer | None = None
+
+
+_S3_UPLOAD = Operation(after=(s3.bind_upload,))
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("sts", "AssumeRole"): Operation(before=(sts.verify_mfa, sts.read_session_request),
+                                     after=(sts.validate_assume_role,), answer=sts.assume_role),
+    # GetSessionToken needs no permission (API_GetSessionToken.html): answered before authorization.
+    ("sts", "GetSessionToken"): Operation(before=(sts.verify_mfa, sts.get_session_token)),
+    ("sts", "GetCallerIdentity"): Operation(answer=sts.caller_identity),
+    ("sts", "GetFederationToken"): Operation(answer=sts.get_federation_token),
+    ("lambda", "CreateFunction"): Operation(before=(lambdas.unqualified_name,)),
+    ("lambda", "Invoke"): Operation(answer=lambdas.invoke),
+    ("lambda", "InvokeAsync"): Operation(answer=lambdas.not_emulated),
+    ("lambda", "InvokeWithResponseStream"): Operation(answer=lambdas.not_emulated),
+    ("s3", "DeleteObjects"): Operation(answer=s3.delete_objects),
+    **{("s3", name): _S3_UPLOAD for name in ("UploadPart", "UploadPartCopy", "CompleteMultipartUpload",
+                                               "AbortMultipartUpload", "ListParts")},
+}
+_DEFAULT = Operation()
+
+
+def _operation(ex: Exchange) -> Operation:
+    assert ex.plan is not None
+    return OPERATIONS.get((ex.plan.service, ex.plan.operation), _DEFAULT)
+
+
+def before_authorize(gate: Gate, ex: Exchange) -> Response | None:
+    assert ex.plan is not None
+    if ex.plan.service == "s3":
+        s3.check_emulated(gate, ex)
+        s3.check_region(gate, ex)
+    if ex.plan.service == "logs":
+        logs.name_the_log_group(gate, ex)
+    sts.session_token_limits(gate, ex)
+    for handler in _operation(ex).before:
+        answer = handler(gate, ex)
+        if answer is not None:
+            return answer
+    return None
+
+
+def after_authorize(gate: Gate, ex: Exchange) -> Response | None:
+    assert ex.plan is not None
+    if ex.plan.service == "s3":
+        s3.check_content_md5(gate, ex)
+    for handler in _operation(ex).after:
+        handler(gate, ex)
+    return None
+
+
+def dispatch(gate: Gate, ex: Exchange) -> Response:
+    answer = _operation(ex).answer
+    return answer(gate, ex) if answer is not None else gate.forward(ex)
+
+
+def render_gate_error(gate: Gate, ex: Exchange, error: Exception) -> Response | None:
+    if not isinstance(error, GateError):
+        return None
+    log.debug("refused %s %s: %s", ex.environ.get("REQUEST_METHOD"), ex.environ.get("PATH_INFO"), error)
+    return render(error, gate.protocol_of(ex), request_id=ex.request_id, service=gate.service_of(ex), head=ex.head)
+
+
+def render_failure(gate: Gate, ex: Exchange, error: Exception) -> Response:
+    log.error("gate failed on %s %s", ex.environ.get("REQUEST_METHOD"), ex.environ.get("PATH_INFO"),
+              exc_info=error)
+    return render(GateError(500, "InternalFailure", f"localcloud gate error: {error!r}", sender=False),
+                  gate.protocol_of(ex), request_id=ex.request_id, service=gate.service_of(ex), head=ex.head)
+
+
+@dataclass
+class _History:
+    decisions: deque[GateDecision]
+    calls: Counter[str] = field(default_factory=Counter)
+    violations: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Gate:
+    """WSGI middleware: ``Gate(moto_app, invoker=..., registry=..., directory=..., clock=...)``."""
+
+    log = log
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        invoker: Invoker | None = None,
+        registry: SessionRegistry | None = None,
+        directory: MotoDirectory | None = None,
+        clock: Callable[[], datetime] | None = None,
+        decisions_maxlen: int = 1000,
+    ) -> None:
+        self.app = app
+        self.invoker = invoker
+        self.registry = registry if registry is not None else SessionRegistry()
+        self.directory = directory if directory is not None else MotoDirectory()
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self._history = _History(deque(maxlen=decisions_maxlen))
+        self.faults: FaultPlan | None = None  # set by localcloud.faults.install_faults
+        preload()
+        moto_adapter.install_recorder()
+        self.chain = HandlerChain(
+            request_handlers=[auth.block_moto_api, auth.read_body, s3.cors_preflight, auth.authenticate, parse.read_request,
+                              parse.classify, parse.build_context, before_authorize, authorize.authorize,
+                              after_authorize, dispatch],
+            response_handlers=[],
+            exception_handlers=[render_gate_error, render_failure],
+        )
+
+    # --- WSGI ------------------------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        exchange = Exchange(environ=environ, now=self.clock(), request_id=str(uuid.uuid4()))
+        return self.chain.handle(self, exchange)(environ, start_response)
+
+    def add_handler(self, handler: RequestHandler, *, before: str | RequestHandler) -> None:
+        """Insert ``handler`` before the request handler named ``before`` (e.g. "authorize")."""
+        handlers = self.chain.request_handlers
+        handlers.insert(index_of(handlers, before), handler)
+
+    @property
+    def request_handlers(self) -> list[RequestHandler]:
+        return self.chain.request_handlers
+
+    # --- moto ------------------------------------------------------------------------------------------------------
+
+    def forward(self, ex: Exchange) -> Response:
+        """moto runs the canonical request in the caller's account; what it executed must be what was authorized."""
+        assert ex.request is not None and ex.signed is not None and ex.principal is not None and ex.plan is not None
+        environ = reading.moto_environ(ex.environ, ex.request, ex.signed, self._moto_account(ex), ex.plan.operation)
+        with moto_adapter.recording() as executions:
+            app_iter, status, headers = run_wsgi_app(self.app, environ)
+            try:
+                body = b"".join(app_iter)
+            finally:
+                close = getattr(app_iter, "close", None)
+                if close is not None:
+                    close()
+        problems = invariant.violations(ex.plan, executions)
+        if problems:
+            message = f"{ex.plan.service}:{ex.plan.operation}: " + "; ".join(problems)
+            log.error("reading mismatch: %s", message)
+            with self._history.lock:
+                self._history.violations.append(message)
+            invariant.record(message)
+            raise ReadingMismatch(message)
+        response = Response(body, status=status, headers=[(k, v) for k, v in headers.items()
+                                                          if k.lower() != "content-length"])
+        return response
+
+    def _moto_account(self, ex: Exchange) -> str:
+        """The account moto acts in: the caller's, except that a request on an existing bucket acts in the bucket
+        owner's (moto keeps object tags and other per-account state there; a cross-account caller's tags would
+        otherwise land in the caller's own account), and a Lambda request in the account of the function it names
+        (moto would look the name up in the caller's)."""
+        assert ex.plan is not None and ex.principal is not None
+        if ex.plan.service == "lambda" and ex.plan.checks:
+            return ex.plan.checks[0].resource_account or ex.principal.caller.account or ""
+        bucket = ex.plan.params.get("Bucket") if ex.plan.service == "s3" else None
+        owner = self.directory.bucket_account(bucket) if bucket else None
+        return owner or ex.principal.caller.account or ""
+
+    # --- protocol --------------------------------------------------------------------------------------------------
+
+    def set_protocol(self, ex: Exchange) -> None:
+        assert ex.signed is not None
+        ex.protocol = protocol_for(ex.signed.service, ex.http)
+
+    def protocol_of(self, ex: Exchange) -> str:
+        if ex.protocol is None:
+            ex.protocol = protocol_for(None, ex.http)
+        return ex.protocol
+
+    @staticmethod
+    def service_of(ex: Exchange) -> str | None:
+        return ex.plan.service if ex.plan else (ex.signed.service if ex.signed else None)
+
+    # --- history ---------------------------------------------------------------------------------------------------
+
+    @property
+    def decisions(self) -> deque[GateDecision]:
+        return self._history.decisions
+
+    @property
+    def calls(self) -> Counter[str]:
+        return self._history.calls
+
+    @property
+    def violations(self) -> list[str]:
+        """Requests where moto executed something else than the gate authorized (should stay empty)."""
+        return self._history.violations
+
+    def count(self, action: str) -> None:
+        with self._history.lock:
+            self._history.calls[action] += 1
+
+    def clear_history(self) -> None:
+        with self._history.lock:
+            self._history.decisions.clear()
+            self._history.calls.clear()
+
+    def decisions_for(self, action: str) -> list[GateDecision]:
+        return [decision for decision in list(self.decisions) if decision.action.lower() == action.lower()]
+
+    def record(self, ex: Exchange, check: Check, decision: Decision) -> None:
+        principal = ex.principal.caller.arn if ex.principal else "anonymous"
+        self._history.decisions.append(GateDecision(
+            time=ex.now, principal=principal, action=check.action, resource=check.resource,
+            allowed=decision.allowed, reason=decision.reason, operation=ex.plan.operation if ex.plan else "",
+            access_key_id=ex.principal.access_key_id if ex.principal else None,
+        ))
+        log.debug("decision principal=%s action=%s resource=%s allowed=%s reason=%s",
+                  principal, check.action, check.resource, decision.allowed, decision.reason)
+
+
+def protocol_for(service: str | None, http: Any) -> str:
+    """botocore's protocol of ``service``; before the signature is read, a guess from the request's shape."""
+    found = service_protocol(service) if service is not None else None
+    if found is not None:
+        return found
+    if http is None:
+        return "rest-xml"
+    if http.header("x-amz-target"):
+        return "json"
+    if "Action" in http.query_params() or b"Action=" in http.body[:4096]:
+        return "query"
+    if http.raw_path.startswith("/20") and http.raw_path[5:6] == "-":
+        return "rest-json"
+    return "rest-xml"
+
+
+__all__ = ["OPERATIONS", "Exchange", "Gate", "GateDecision", "Invoker", "Operation", "WSGIApp", "error_response"]

@@ -1,0 +1,208 @@
+"""Role sessions as STS makes them: what AssumeRole is given (session tags, transitive tags, a source identity,
+managed session policies) needs the trust policy's consent and then decides the session's later requests.
+
+Pages: id_session-tags.html ("Permissions required to add session tags", "Chaining roles with session tags"),
+id_credentials_temp_control-access_monitor.html (sts:SetSourceIdentity, aws:SourceIdentity),
+API_AssumeRole.html (PolicyArns), access_policies.html#policies_session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from localcloud import moto_adapter
+from localcloud.server import LocalCloud
+from localcloud_testing.builders import DEV, Builder, allow, policy, unique
+
+ACCOUNT_ROOT = {"AWS": f"arn:aws:iam::{DEV}:root"}
+
+
+def error_code(raised: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(raised.value.response["Error"]["Code"])
+
+
+def sessions_of(role_arn: str) -> int:
+    return sum(1 for _, arn in moto_adapter.assumed_role_sessions() if arn == role_arn)
+
+
+def exists(cloud: LocalCloud, bucket: str, key: str) -> bool:
+    listed = cloud.client("s3", "dev").list_objects_v2(Bucket=bucket, Prefix=key)
+    return any(item["Key"] == key for item in listed.get("Contents", []))
+
+
+def caller(build: Builder) -> dict[str, str]:
+    """A dev user allowed to assume any role, tag sessions and set a source identity (the trust decides)."""
+    _, credentials = build.user("dev", [allow(["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"], "*")])
+    return credentials
+
+
+def role(build: Builder, trust_actions: list[str], permissions: list[Mapping[str, Any]]) -> str:
+    statement = {"Effect": "Allow", "Principal": ACCOUNT_ROOT, "Action": trust_actions}
+    return build.role("dev", [statement], permissions=permissions)
+
+
+def put_as(cloud: LocalCloud, credentials: Mapping[str, str], bucket: str, key: str) -> None:
+    cloud.client("s3", credentials=credentials).put_object(Bucket=bucket, Key=key, Body=b"x")
+
+
+def test_session_tags_need_sts_tag_session_in_the_trust_policy(cloud: LocalCloud, build: Builder) -> None:
+    role_arn = role(build, ["sts:AssumeRole"], [allow("s3:*", "*")])
+    with pytest.raises(ClientError) as raised:
+        build.assume(role_arn, credentials=caller(build), Tags=[{"Key": "team", "Value": "data"}])
+    assert error_code(raised) == "AccessDenied"
+    assert sessions_of(role_arn) == 0
+    assert cloud.gate is not None
+    assert cloud.gate.decisions_for("sts:TagSession")[-1].allowed is False
+
+
+def test_a_source_identity_needs_sts_set_source_identity_in_the_trust_policy(build: Builder) -> None:
+    role_arn = role(build, ["sts:AssumeRole", "sts:TagSession"], [allow("s3:*", "*")])
+    with pytest.raises(ClientError) as raised:
+        build.assume(role_arn, credentials=caller(build), SourceIdentity="alice")
+    assert error_code(raised) == "AccessDenied"
+    assert sessions_of(role_arn) == 0
+
+
+def test_a_session_tag_decides_a_principal_tag_condition(cloud: LocalCloud, build: Builder) -> None:
+    bucket = build.bucket("dev")
+    on_team = {"Condition": {"StringEquals": {"aws:PrincipalTag/team": "data"}}}
+    role_arn = role(build, ["sts:AssumeRole", "sts:TagSession"], [allow("s3:PutObject", f"arn:aws:s3:::{bucket}/*",
+                                                                        **on_team)])
+    data = build.assume(role_arn, credentials=caller(build), Tags=[{"Key": "team", "Value": "data"}])
+    other = build.assume(role_arn, credentials=caller(build), Tags=[{"Key": "team", "Value": "web"}])
+
+    put_as(cloud, data, bucket, "by-data")
+    with pytest.raises(ClientError) as raised:
+        put_as(cloud, other, bucket, "by-web")
+    assert error_code(raised) == "AccessDenied"
+    assert exists(cloud, bucket, "by-data") and not exists(cloud, bucket, "by-web")
+
+
+def test_the_source_identity_is_in_the_context_of_later_requests(cloud: LocalCloud, build: Builder) -> None:
+    bucket = build.bucket("dev")
+    alice_only = {"Condition": {"StringEquals": {"aws:SourceIdentity": "alice"}}}
+    role_arn = role(build, ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                    [allow("s3:PutObject", f"arn:aws:s3:::{bucket}/*", **alice_only)])
+    alice = build.assume(role_arn, credentials=caller(build), SourceIdentity="alice")
+    bob = build.assume(role_arn, credentials=caller(build), SourceIdentity="bob")
+
+    put_as(cloud, alice, bucket, "by-alice")
+    with pytest.raises(ClientError):
+        put_as(cloud, bob, bucket, "by-bob")
+    assert exists(cloud, bucket, "by-alice") and not exists(cloud, bucket, "by-bob")
+
+
+def test_transitive_tags_pass_through_role_chaining_and_need_tag_session_again(
+    cloud: LocalCloud, build: Builder
+) -> None:
+    bucket = build.bucket("dev")
+    first = role(build, ["sts:AssumeRole", "sts:TagSession"], [allow(["sts:AssumeRole", "sts:TagSession"], "*")])
+    on_team = {"Condition": {"StringEquals": {"aws:PrincipalTag/team": "data"}}}
+    second = role(build, ["sts:AssumeRole", "sts:TagSession"],
+                  [allow("s3:PutObject", f"arn:aws:s3:::{bucket}/*", **on_team)])
+    untagging = role(build, ["sts:AssumeRole"], [allow("s3:PutObject", "*")])
+    tagged = build.assume(first, credentials=caller(build), Tags=[{"Key": "team", "Value": "data"}],
+                          TransitiveTagKeys=["team"])
+
+    chained = build.assume(second, credentials=tagged)
+    put_as(cloud, chained, bucket, "chained")
+    with pytest.raises(ClientError) as raised:
+        build.assume(untagging, credentials=tagged)
+
+    assert exists(cloud, bucket, "chained")
+    assert error_code(raised) == "AccessDenied" and sessions_of(untagging) == 0
+
+
+def test_the_source_identity_cannot_change_in_a_role_chain(build: Builder) -> None:
+    first = role(build, ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                 [allow(["sts:AssumeRole", "sts:SetSourceIdentity"], "*")])
+    second = role(build, ["sts:AssumeRole", "sts:SetSourceIdentity"], [allow("s3:*", "*")])
+    alice = build.assume(first, credentials=caller(build), SourceIdentity="alice")
+    with pytest.raises(ClientError) as raised:
+        build.assume(second, credentials=alice, SourceIdentity="mallory")
+    assert error_code(raised) == "AccessDenied" and sessions_of(second) == 0
+
+
+def test_managed_session_policies_narrow_the_session(cloud: LocalCloud, build: Builder) -> None:
+    bucket = build.bucket("dev")
+    iam = cloud.client("iam", "dev")
+    read_only = iam.create_policy(PolicyName=unique("read-only"),
+                                  PolicyDocument=policy(allow("s3:GetObject", "*")))["Policy"]["Arn"]
+    role_arn = role(build, ["sts:AssumeRole"], [allow(["s3:PutObject", "s3:GetObject"], "*")])
+    narrowed = build.assume(role_arn, credentials=caller(build), PolicyArns=[{"arn": read_only}])
+    whole = build.assume(role_arn, credentials=caller(build))
+
+    with pytest.raises(ClientError) as raised:
+        put_as(cloud, narrowed, bucket, "narrowed")
+    put_as(cloud, whole, bucket, "whole")
+
+    assert error_code(raised) == "AccessDenied"
+    assert "because no session policy allows the s3:PutObject action" in raised.value.response["Error"]["Message"]
+    assert not exists(cloud, bucket, "narrowed") and exists(cloud, bucket, "whole")
+
+
+def test_an_unknown_managed_session_policy_is_refused(cloud: LocalCloud, build: Builder) -> None:
+    role_arn = role(build, ["sts:AssumeRole"], [allow("s3:*", "*")])
+    with pytest.raises(ClientError) as raised:
+        build.assume(role_arn, credentials=caller(build), PolicyArns=[{"arn": f"arn:aws:iam::{DEV}:policy/none"}])
+    assert error_code(raised) == "NoSuchEntity" and sessions_of(role_arn) == 0
+
+
+# --- GetFederationToken (API_GetFederationToken.html, id_credentials_temp_control-access_getfederationtoken.html) --
+
+
+def federation_user(build: Builder, bucket: str) -> dict[str, str]:
+    _, credentials = build.user("dev", [allow("sts:GetFederationToken", "*"),
+                                        allow(["s3:PutObject", "s3:GetObject"], f"arn:aws:s3:::{bucket}/*")])
+    return credentials
+
+
+def test_a_federated_user_has_the_intersection_of_the_user_and_the_session_policy(
+    cloud: LocalCloud, build: Builder
+) -> None:
+    bucket = build.bucket("dev")
+    sts = cloud.client("sts", credentials=federation_user(build, bucket))
+    token = sts.get_federation_token(Name="alice", Policy=policy(allow("s3:PutObject", f"arn:aws:s3:::{bucket}/in/*")))
+
+    federated = token["Credentials"]
+    put_as(cloud, federated, bucket, "in/a")
+    with pytest.raises(ClientError) as raised:
+        put_as(cloud, federated, bucket, "out/a")
+
+    assert token["FederatedUser"]["Arn"] == f"arn:aws:sts::{DEV}:federated-user/alice"
+    assert cloud.client("sts", credentials=federated).get_caller_identity()["Arn"] == token["FederatedUser"]["Arn"]
+    assert error_code(raised) == "AccessDenied"
+    assert exists(cloud, bucket, "in/a") and not exists(cloud, bucket, "out/a")
+
+
+def test_a_federation_token_without_a_session_policy_has_no_permissions(cloud: LocalCloud, build: Builder) -> None:
+    bucket = build.bucket("dev")
+    federated = cloud.client("sts", credentials=federation_user(build, bucket)).get_federation_token(
+        Name="nobody")["Credentials"]
+    with pytest.raises(ClientError) as raised:
+        put_as(cloud, federated, bucket, "in/a")
+    assert error_code(raised) == "AccessDenied" and not exists(cloud, bucket, "in/a")
+
+
+def test_a_federated_user_cannot_call_iam_or_assume_a_role(cloud: LocalCloud, build: Builder) -> None:
+    bucket = build.bucket("dev")
+    everything = policy(allow("*", "*"))
+    federated = cloud.client("sts", credentials=federation_user(build, bucket)).get_federation_token(
+        Name="admin", Policy=everything)["Credentials"]
+    with pytest.raises(ClientError) as iam_error:
+        cloud.client("iam", credentials=federated).list_users()
+    with pytest.raises(ClientError) as sts_error:
+        cloud.client("sts", credentials=federated).assume_role(RoleArn=f"arn:aws:iam::{DEV}:role/any",
+                                                                RoleSessionName="chained")
+    assert error_code(iam_error) == "AccessDenied" and error_code(sts_error) == "AccessDenied"
+
+
+def test_get_federation_token_needs_the_permission(cloud: LocalCloud, build: Builder) -> None:
+    _, credentials = build.user("dev", [allow("s3:*", "*")])
+    with pytest.raises(ClientError) as raised:
+        cloud.client("sts", credentials=credentials).get_federation_token(Name="unpermitted", Policy=policy(allow("*", "*")))
+    assert error_code(raised) == "AccessDenied"
