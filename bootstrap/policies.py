@@ -14,16 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.policies import (
-    Effect,
-    PolicyDocument,
-    FederatedPrincipal,
-    Statement,
-    bucket_arn,
-    objects_arn,
-    role_arn,
-    user_arn,
-)
+from components import arns
+from components.policies import Effect, PolicyDocument, FederatedPrincipal, Statement
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
@@ -33,7 +25,7 @@ STATE_PREFIX = ".pulumi/"
 
 
 def oidc_provider_arn(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+    return arns.oidc_provider(account_id, GITHUB_OIDC_HOST)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -74,15 +66,15 @@ class ProdScope:
 
     @property
     def roles(self) -> str:
-        return role_arn(self.account_id, f"{self.name_prefix}-*")
+        return arns.role(self.account_id, f"{self.name_prefix}-*")
 
     @property
     def bucket_arn(self) -> str:
-        return bucket_arn(self.bucket)
+        return arns.bucket(self.bucket)
 
     @property
     def objects_arn(self) -> str:
-        return objects_arn(self.bucket, self.key_prefix)
+        return arns.objects(self.bucket, self.key_prefix)
 
 
 @dataclass(frozen=True)
@@ -98,32 +90,32 @@ class DevScope:
 
     @property
     def roles(self) -> str:
-        return role_arn(self.account_id, f"{self.name_prefix}-*")
+        return arns.role(self.account_id, f"{self.name_prefix}-*")
 
     @property
     def groups(self) -> str:
-        return f"arn:aws:iam::{self.account_id}:group/{self.name_prefix}-*"
+        return arns.group(self.account_id, f"{self.name_prefix}-*")
 
     @property
     def users(self) -> tuple[str, ...]:
-        return tuple(user_arn(self.account_id, name) for name in self.user_names)
+        return tuple(arns.user(self.account_id, name) for name in self.user_names)
 
     @property
     def execution_role_arn(self) -> str:
-        return role_arn(self.account_id, self.execution_role_name)
+        return arns.role(self.account_id, self.execution_role_name)
 
     @property
     def function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+        return arns.lambda_function(self.region, self.account_id, self.function_name)
 
     @property
     def log_group_arn(self) -> str:
         # The name WriterFunction gives the function's log group.
-        return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:/aws/lambda/{self.function_name}"
+        return arns.log_group(self.region, self.account_id, f"/aws/lambda/{self.function_name}")
 
     @property
     def all_log_groups(self) -> str:
-        return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:*"
+        return arns.log_group(self.region, self.account_id, "*")
 
 
 @dataclass(frozen=True)
@@ -136,8 +128,8 @@ class StateBackend:
     def statements(self, *, write: bool) -> tuple[Statement, ...]:
         object_actions = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject") if write else ("s3:GetObject",)
         statements = [
-            Statement("StateObjects", object_actions, resources=(objects_arn(self.bucket, STATE_PREFIX),)),
-            Statement("StateList", ("s3:ListBucket",), resources=(bucket_arn(self.bucket),))
+            Statement("StateObjects", object_actions, resources=(arns.objects(self.bucket, STATE_PREFIX),)),
+            Statement("StateList", ("s3:ListBucket",), resources=(arns.bucket(self.bucket),))
             .with_condition("StringLike", "s3:prefix", (f"{STATE_PREFIX}*",)),
         ]
         if self.kms_key_arn:
@@ -181,7 +173,7 @@ def _guards(account_id: str, ci_role_path: str) -> list[Statement]:
     return [
         Statement(
             "DenyChangesToCiRoles", ("iam:*",), effect=Effect.DENY,
-            resources=(f"arn:aws:iam::{account_id}:role{ci_role_path}*", oidc_provider_arn(account_id)),
+            resources=(arns.role(account_id, "*", ci_role_path), oidc_provider_arn(account_id)),
         ),
         Statement("DenyAssumingRoles", ("sts:AssumeRole",), effect=Effect.DENY, resources=("*",)),
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import configparser
 import io
 
+from components import arns
+
 MFA_SERIAL_PLACEHOLDER = "<YOUR_MFA_DEVICE_NAME>"
 
 
@@ -33,7 +35,7 @@ def cli_profile_snippet(
     if external_id:
         section["external_id"] = external_id
     if require_mfa:
-        section["mfa_serial"] = f"arn:aws:iam::{dev_account_id}:mfa/{MFA_SERIAL_PLACEHOLDER}"
+        section["mfa_serial"] = arns.mfa_device(dev_account_id, MFA_SERIAL_PLACEHOLDER)
     if region:
         section["region"] = region
     parser = configparser.ConfigParser(interpolation=None)

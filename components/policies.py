@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components import arns
+
 POLICY_VERSION = "2012-10-17"
 
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
@@ -40,7 +42,7 @@ class AccountPrincipal:
             raise ValueError(f"Account ID '{self.account_id}' is invalid: an account ID is 12 digits.")
 
     def fragment(self) -> tuple[str, str]:
-        return "AWS", f"arn:aws:iam::{self.account_id}:root"
+        return "AWS", arns.account_root(self.account_id)
 
     def __str__(self) -> str:
         return f"AccountPrincipal({self.account_id})"
@@ -151,27 +153,6 @@ def _one_or_list(values: tuple[str, ...]) -> str | list[str]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# ARNs the two stacks agree on. Role and user ARNs are deterministic, which is what lets prod name dev's
-# principals before they exist.
-
-
-def role_arn(account_id: str, role_name: str, path: str = "/") -> str:
-    return f"arn:aws:iam::{account_id}:role{path}{role_name}"
-
-
-def user_arn(account_id: str, user_name: str, path: str = "/") -> str:
-    return f"arn:aws:iam::{account_id}:user{path}{user_name}"
-
-
-def bucket_arn(bucket: str) -> str:
-    return f"arn:aws:s3:::{bucket}"
-
-
-def objects_arn(bucket: str, key_prefix: str = "") -> str:
-    return f"arn:aws:s3:::{bucket}/{key_prefix}*"
-
-
-# ---------------------------------------------------------------------------------------------------------
 # The prod side.
 
 
@@ -219,13 +200,13 @@ def bucket_access_policy(bucket: str, key_prefix: str, *, allow_read: bool = Fal
     ListBucket without a prefix has no s3:prefix key, so StringLike does not match and it is denied.
     """
     statements = [
-        Statement("WriteObjectsUnderPrefix", ("s3:PutObject",), resources=(objects_arn(bucket, key_prefix),)),
-        Statement("ListObjectsUnderPrefix", ("s3:ListBucket",), resources=(bucket_arn(bucket),))
+        Statement("WriteObjectsUnderPrefix", ("s3:PutObject",), resources=(arns.objects(bucket, key_prefix),)),
+        Statement("ListObjectsUnderPrefix", ("s3:ListBucket",), resources=(arns.bucket(bucket),))
         .with_condition("StringLike", "s3:prefix", (f"{key_prefix}*",)),
     ]
     if allow_read:
         statements.append(
-            Statement("ReadObjectsUnderPrefix", ("s3:GetObject",), resources=(objects_arn(bucket, key_prefix),))
+            Statement("ReadObjectsUnderPrefix", ("s3:GetObject",), resources=(arns.objects(bucket, key_prefix),))
         )
     return PolicyDocument(tuple(statements))
 
@@ -238,7 +219,7 @@ def tls_only_bucket_policy(bucket: str) -> PolicyDocument:
             ("s3:*",),
             effect=Effect.DENY,
             principal=AnyPrincipal(),
-            resources=(bucket_arn(bucket), f"{bucket_arn(bucket)}/*"),
+            resources=(arns.bucket(bucket), f"{arns.bucket(bucket)}/*"),
         ).with_condition("Bool", "aws:SecureTransport", "false"),
     ))
 

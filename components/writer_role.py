@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.policies import bucket_access_policy, role_arn, trust_policy_for, user_arn
+from components import arns
+from components.policies import bucket_access_policy, trust_policy_for
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,11 @@ class WriterRoleArgs:
 
     @property
     def workload_arns(self) -> tuple[str, ...]:
-        return tuple(role_arn(self.dev_account_id, n) for n in self.trusted_role_names)
+        return tuple(arns.role(self.dev_account_id, n) for n in self.trusted_role_names)
 
     @property
     def human_arns(self) -> tuple[str, ...]:
-        return tuple(user_arn(self.dev_account_id, n) for n in self.trusted_user_names)
+        return tuple(arns.user(self.dev_account_id, n) for n in self.trusted_user_names)
 
 
 class WriterRole(pulumi.ComponentResource):

@@ -38,7 +38,7 @@ from cloudsplaining.scan.assume_role_policy_document import AssumeRolePolicyDocu
 from cloudsplaining.scan.policy_document import PolicyDocument
 from cloudsplaining.scan.resource_policy_document import ResourcePolicyDocument
 
-from localcloud_pulumi.synth import physical_name
+from localcloud_pulumi.synth import placeholder_name
 from offline.stacks import PROJECT_DIR
 from tests.program.conftest import synthesized
 
@@ -87,7 +87,7 @@ def declared_policies(document: dict[str, Any]) -> list[DeclaredPolicy]:
             if kind == "trust":
                 inputs = resource["inputs"]
                 role_arn = (f"arn:aws:iam::{document['account']}:role{inputs.get('path', '/')}"
-                            f"{physical_name(resource['name'], inputs)}")
+                            f"{placeholder_name(resource['type'], resource['name'], inputs)}")
             found.append(DeclaredPolicy(document["stack"], document["account"], resource["type"], resource["name"], key, kind, value,
                                         role_arn))
     return found

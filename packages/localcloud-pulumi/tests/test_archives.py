@@ -10,6 +10,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from localcloud_pulumi.assets import UnreadableAsset
 from localcloud_pulumi.resources import archive_bytes
 
 
@@ -52,5 +53,5 @@ def test_the_same_files_make_the_same_zip(source: Path) -> None:
 
 
 def test_a_remote_archive_is_refused_by_name() -> None:
-    with pytest.raises(TypeError, match="remote assets and archives would need the network"):
+    with pytest.raises(UnreadableAsset, match="remote assets and archives would need the network"):
         archive_bytes(pulumi.AssetArchive({"x": pulumi.RemoteAsset("https://example.com/x")}))

@@ -177,6 +177,11 @@ SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 
+def plain_number(value: float) -> int | float:
+    """A number as the program wrote it: the SDK hands every number over as a float (3600 arrives as 3600.0)."""
+    return int(value) if value.is_integer() else value
+
+
 def reveal(value: Any) -> Any:
     """`value` with every secret wrapper removed: what the provider would be sent."""
     if isinstance(value, dict):

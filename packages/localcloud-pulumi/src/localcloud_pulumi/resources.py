@@ -8,9 +8,7 @@ returns the outputs the provider would, so later resources and exports see real 
 from __future__ import annotations
 
 import hashlib
-import io
 import secrets
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,8 @@ import boto3
 from botocore.exceptions import ClientError
 
 from localcloud import arns
+from localcloud_pulumi.assets import archive_zip, asset_bytes
+from localcloud_pulumi.program import plain_number
 from localcloud.sdk import LOADER_LOCK
 
 Inputs = Mapping[str, Any]
@@ -72,9 +72,18 @@ class ResourceType:
         return sorted(found)
 
 
-def physical_name(logical: str, inputs: Inputs, key: str = "name") -> str:
-    """The explicit name, or Pulumi's auto-name: the logical name and a random suffix."""
-    return inputs.get(key) or f"{logical}-{secrets.token_hex(4)[:7]}"
+# The input that carries a resource's explicit physical name, where it is not "name".
+NAME_INPUTS = {"aws:s3/bucket:Bucket": "bucket", "aws:s3/bucketV2:BucketV2": "bucket"}
+
+
+def name_input(typ: str) -> str:
+    return NAME_INPUTS.get(typ, "name")
+
+
+def physical_name(logical: str, inputs: Inputs, key: str = "name", *, suffix: str | None = None) -> str:
+    """A resource's physical name: the explicit one, or Pulumi's auto-name, the logical name and a suffix (random,
+    as the provider's; synth passes a fixed placeholder, so its snapshots are stable)."""
+    return inputs.get(key) or f"{logical}-{suffix or secrets.token_hex(4)[:7]}"
 
 
 def _tags(inputs: Inputs) -> list[dict[str, str]]:
@@ -186,15 +195,9 @@ def _put_bucket_policy(s3: Any, inputs: Inputs) -> None:
 def _object_body(inputs: Inputs) -> bytes:
     import base64
 
-    import pulumi
-
     source = inputs.get("source")
-    if isinstance(source, pulumi.FileAsset):
-        return Path(source.path).read_bytes()
-    if isinstance(source, pulumi.StringAsset):
-        return source.text.encode()
     if source is not None:
-        raise TypeError(f"localcloud cannot upload a BucketObject source of type {type(source).__name__}")
+        return asset_bytes(source, Path.cwd())
     if inputs.get("contentBase64") is not None:
         return base64.b64decode(inputs["contentBase64"])
     return str(inputs.get("content") or "").encode()
@@ -481,61 +484,9 @@ def delete_permission(account: Account, id_: str, inputs: Inputs) -> None:
 
 # --- Lambda -------------------------------------------------------------------------------------------------
 
-def _archive_files(archive: Any) -> dict[str, bytes]:
-    """The files of an archive as Pulumi packages them: a FileArchive's directory tree or the members of its
-    .zip / .jar / .tar / .tgz, and an AssetArchive's entries, a nested archive's files placed under its key (the
-    key "." is the root)."""
-    import posixpath
-    import tarfile
-
-    import pulumi
-
-    if isinstance(archive, pulumi.FileArchive):
-        path = Path(archive.path)
-        if path.is_dir():
-            return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
-        if path.suffix in (".zip", ".jar"):
-            with zipfile.ZipFile(path) as zf:
-                return {i.filename: zf.read(i) for i in zf.infolist() if not i.is_dir()}
-        if path.name.endswith((".tar", ".tgz", ".tar.gz")):
-            with tarfile.open(path) as tf:
-                readers = ((m.name, tf.extractfile(m)) for m in tf.getmembers() if m.isfile())
-                return {name: reader.read() for name, reader in readers if reader is not None}
-        raise TypeError(f"localcloud cannot package the FileArchive {archive.path!r}: not a directory, .zip, .jar, "
-                        ".tar or .tgz")
-    if isinstance(archive, pulumi.AssetArchive):
-        files: dict[str, bytes] = {}
-        for name, entry in archive.assets.items():
-            if isinstance(entry, pulumi.FileAsset):
-                files[posixpath.normpath(name)] = Path(entry.path).read_bytes()
-            elif isinstance(entry, pulumi.StringAsset):
-                files[posixpath.normpath(name)] = entry.text.encode()
-            elif isinstance(entry, pulumi.Archive):
-                for inner, data in _archive_files(entry).items():
-                    files[posixpath.normpath(posixpath.join(name, inner))] = data
-            else:
-                raise TypeError(f"localcloud cannot package the entry {name!r} of type {type(entry).__name__} "
-                                "(remote assets and archives would need the network)")
-        return files
-    raise TypeError(f"localcloud cannot package Lambda code of type {type(archive).__name__} (remote assets and "
-                    "archives would need the network)")
-
-
 def archive_bytes(archive: Any) -> bytes:
-    """The zip the provider would upload for a pulumi AssetArchive, FileArchive or .zip path."""
-    import pulumi
-
-    if isinstance(archive, pulumi.FileArchive) and archive.path.endswith(".zip"):
-        return Path(archive.path).read_bytes()
-    files = _archive_files(archive)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(files):
-            # A fixed timestamp, so the same files always make the same zip (and the same digest).
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, files[name])
-    return buffer.getvalue()
+    """The zip the provider would upload (the driver runs the program from its project directory)."""
+    return archive_zip(archive, Path.cwd())
 
 
 def normalize(value: Any) -> Any:
@@ -551,8 +502,8 @@ def normalize(value: Any) -> Any:
         return {k: normalize(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [normalize(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # the SDK hands every number over as a float
+    if isinstance(value, float):
+        return plain_number(value)
     return value
 
 

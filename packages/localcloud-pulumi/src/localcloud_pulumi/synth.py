@@ -43,9 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
-import zipfile
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,12 +53,15 @@ import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
 from localcloud import arns
+from localcloud_pulumi.assets import archive_files, asset_bytes
+from localcloud_pulumi.resources import name_input, physical_name
 from localcloud_pulumi.program import (  # the SDK's secret marker, as reveal() reads it
     SECRET_SIG,
     SECRET_SIG_KEY,
     ProgramConfigError,
     StackOutput,
     known_stacks,
+    plain_number,
     project_name,
     region_or_partition,
     reveal,
@@ -135,7 +136,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == STACK_REFERENCE_TYPE:
             return self._stack_reference(args.inputs["name"])
         outputs = dict(args.inputs)
-        name = physical_name(args.name, record.inputs)
+        name = placeholder_name(args.typ, args.name, record.inputs)
         arn = self.arn(args.typ, name, record.inputs)
         if arn is not None:
             outputs.update(arn=arn, name=name)
@@ -206,9 +207,10 @@ class RecordingMonitor(MockMonitor):
             local.parent = ""
 
 
-def physical_name(logical_name: str, inputs: Mapping[str, Any]) -> str:
-    """The placeholder physical name (and id) of a resource; see the module docstring."""
-    return inputs.get("name") or inputs.get("bucket") or f"{logical_name}-{GENERATED}"
+def placeholder_name(typ: str, logical_name: str, inputs: Mapping[str, Any]) -> str:
+    """The physical name (and id) synth gives a resource: the explicit one, or its auto-name with the placeholder
+    suffix; see the module docstring."""
+    return physical_name(logical_name, inputs, name_input(typ), suffix=GENERATED)
 
 
 def _parent(urn: str) -> Parent | None:
@@ -347,7 +349,7 @@ class _Normalizer:
         if isinstance(value, bool) or value is None or isinstance(value, int):
             return value
         if isinstance(value, float):
-            return int(value) if math.isfinite(value) and value == int(value) else value
+            return plain_number(value)
         if isinstance(value, str):
             if key == "policy" or key.endswith("Policy"):
                 document = _json_object(value)
@@ -355,44 +357,11 @@ class _Normalizer:
                     return self.value(document, path)
             return value
         if isinstance(value, pulumi.Archive):
-            return {"archive": dict(sorted(self._archive_files(value, "")))}
+            # The name inside the archive and the digest of its bytes: never a path on this machine.
+            return {"archive": {name: _digest(data) for name, data in sorted(archive_files(value, self.base).items())}}
         if isinstance(value, pulumi.Asset):
-            return {"asset": _digest(self._asset_bytes(value))}
+            return {"asset": _digest(asset_bytes(value, self.base))}
         raise TypeError(f"synth cannot normalize the input at {path or '(top)'}: {type(value).__name__}")
-
-    def _archive_files(self, archive: pulumi.Archive, prefix: str) -> Iterator[tuple[str, str]]:
-        """(name inside the archive, digest of its bytes) of each file: never a path on this machine."""
-        if isinstance(archive, pulumi.AssetArchive):
-            for name, member in archive.assets.items():
-                if isinstance(member, pulumi.Archive):
-                    yield from self._archive_files(member, f"{prefix}{name}/")
-                else:
-                    yield f"{prefix}{name}", _digest(self._asset_bytes(member))
-        elif isinstance(archive, pulumi.FileArchive):
-            path = self._local(archive.path)
-            if path.is_dir():
-                for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                    yield f"{prefix}{file.relative_to(path).as_posix()}", _digest(file.read_bytes())
-            elif zipfile.is_zipfile(path):
-                with zipfile.ZipFile(path) as zipped:
-                    for info in sorted(zipped.infolist(), key=lambda i: i.filename):
-                        if not info.is_dir():
-                            yield f"{prefix}{info.filename}", _digest(zipped.read(info))
-            else:
-                raise ValueError(f"synth reads directory and zip archives, not {path.name}")
-        else:
-            raise ValueError(f"synth cannot read a {type(archive).__name__} (it reads only local archives)")
-
-    def _asset_bytes(self, asset: Any) -> bytes:
-        if isinstance(asset, pulumi.FileAsset):
-            return self._local(asset.path).read_bytes()
-        if isinstance(asset, pulumi.StringAsset):
-            return asset.text.encode()
-        raise ValueError(f"synth cannot read a {type(asset).__name__} (it reads only local assets)")
-
-    def _local(self, path: str) -> Path:
-        return Path(path) if Path(path).is_absolute() else self.base / path
-
 
 def _json_object(text: str) -> dict | None:
     try:

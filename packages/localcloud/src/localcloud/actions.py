@@ -742,14 +742,13 @@ class LambdaTarget:
 
 
 def lambda_target(function: str, qualifier: str | None, region: str, caller_account: str) -> LambdaTarget:
-    parts = function.split(":")
-    if function.startswith("arn:") and len(parts) >= 7:
-        return LambdaTarget(parts[4] or caller_account, parts[3] or region, parts[6], qualifier or (parts[7] if len(parts) > 7 else None))
-    if len(parts) >= 3 and parts[1] == "function":  # 123456789012:function:name[:qualifier]
-        return LambdaTarget(parts[0], region, parts[2], qualifier or (parts[3] if len(parts) > 3 else None))
-    if len(parts) == 2:  # name:qualifier
-        return LambdaTarget(caller_account, region, parts[0], qualifier or parts[1])
-    return LambdaTarget(caller_account, region, function, qualifier)
+    """The function a request names. A name Lambda would not accept is authorized as that literal name in the
+    caller's account, which names no function moto has either."""
+    parsed = arns.parse_function_name(function)
+    if parsed is None:
+        return LambdaTarget(caller_account, region, function, qualifier)
+    return LambdaTarget(parsed.account or caller_account, parsed.region or region, parsed.name,
+                        qualifier or parsed.qualifier)
 
 
 def _lambda_checks(operation: str, params: Mapping[str, Any], region: str, caller_account: str) -> tuple[Check, ...]:

@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 PARTITION = "aws"
+
+# How Lambda's API names a function (API_Invoke.html, FunctionName): name | name:qualifier |
+# 123456789012:function:name[:qualifier] | arn:aws:lambda:region:123456789012:function:name[:qualifier]
+_FUNCTION_NAME = re.compile(
+    r"^(?:arn:[\w-]+:lambda:(?P<region>[a-z0-9-]+):)?(?:(?P<account>\d{12}):function:)?"
+    r"(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
+)
+
+
+@dataclass(frozen=True)
+class FunctionName:
+    """A FunctionName parameter read: the parts it gives (region and account only in an ARN or partial ARN)."""
+
+    name: str
+    account: str | None = None
+    region: str | None = None
+    qualifier: str | None = None
+
+
+def parse_function_name(text: str) -> FunctionName | None:
+    """The one reader of Lambda function names; None when ``text`` is no function name Lambda accepts."""
+    match = _FUNCTION_NAME.match(text)
+    if match is None:
+        return None
+    return FunctionName(match["name"], match["account"], match["region"], match["qualifier"])
 
 
 def s3(bucket: str, key: str | None = None) -> str:

@@ -67,13 +67,6 @@ ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lam
 
 _log = logging.getLogger(__name__)
 
-# name | name:qualifier | 123456789012:function:name[:qualifier] | arn:aws:lambda:region:123456789012:function:name[:q]
-_FUNCTION_NAME = re.compile(
-    r"^(?:arn:[\w-]+:lambda:(?P<region>[a-z0-9-]+):)?(?:(?P<account>\d{12}):function:)?"
-    r"(?P<name>[A-Za-z0-9_-]{1,64})(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
-)
-
-
 class LambdaServiceError(Exception):
     """An error of the Lambda API itself (not of the function): status, ``x-amzn-ErrorType`` and message."""
 
@@ -486,23 +479,23 @@ class LambdaRuntime:
 
     def _lookup(self, account: str, region: str, function_name: str, qualifier: str | None) -> FunctionConfig:
         """The function as stored in moto, in the account and region its ARN names (else the caller's)."""
-        match = _FUNCTION_NAME.match(function_name)
-        if not match:
+        parsed = arns.parse_function_name(function_name)
+        if parsed is None:
             raise LambdaServiceError(404, "ResourceNotFoundException", f"Function not found: {function_name}")
-        if match["qualifier"] and qualifier and match["qualifier"] != qualifier:
+        if parsed.qualifier and qualifier and parsed.qualifier != qualifier:
             raise LambdaServiceError(
                 400,
                 "InvalidParameterValueException",
                 "The derived qualifier from the function name does not match the specified qualifier.",
             )
-        qualifier = match["qualifier"] or qualifier
-        account = match["account"] or account
-        region = match["region"] or region
-        arn = arns.lambda_function(region, account, match["name"])
+        qualifier = parsed.qualifier or qualifier
+        account = parsed.account or account
+        region = parsed.region or region
+        arn = arns.lambda_function(region, account, parsed.name)
         missing = f"{arn}:{qualifier}" if qualifier else arn
         not_found = LambdaServiceError(404, "ResourceNotFoundException", f"Function not found: {missing}")
         try:
-            fn = moto_adapter.lambda_function(account, region, match["name"], qualifier)
+            fn = moto_adapter.lambda_function(account, region, parsed.name, qualifier)
         except moto_adapter.MotoNotFound:
             raise not_found from None
         except moto_adapter.MotoClientError as exc:

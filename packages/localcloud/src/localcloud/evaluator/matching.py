@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from enum import IntEnum
 from typing import Any, Protocol
 
+from localcloud import arns
+
 # The only policy-language version in which ${...} is a variable; in older documents it is literal text
 # (reference_policies_variables.html).
 VARIABLES_VERSION = "2012-10-17"
@@ -239,7 +241,7 @@ def _caller_chain(caller: PrincipalIdentity) -> list[tuple[str, set[str]]]:
     if caller.kind == "service":
         return [("Service", {caller.arn.lower()})]
     account = caller.account or ""
-    account_link = ("AWS", {account, f"arn:aws:iam::{account}:root"})
+    account_link = ("AWS", {account, arns.account_root(account)})
     if caller.kind == "root":
         return [account_link]
     links = [account_link]
