@@ -289,6 +289,16 @@ def service_protocol(service: str) -> str | None:
     return str(model.protocol) if model is not None else None
 
 
+@lru_cache(maxsize=64)
+def shape_enum(service: str, shape: str) -> tuple[str, ...]:
+    """The values an enum shape of a service's model allows, in the model's order; () if there is no such shape."""
+    model = _service_model(service)
+    try:
+        return tuple(model.shape_for(shape).enum or ()) if model is not None else ()
+    except Exception:  # noqa: BLE001 - botocore's NoShapeFoundError: no such shape
+        return ()
+
+
 def preload(services: tuple[str, ...] = ("s3", "sts", "iam", "logs", "lambda")) -> None:
     """Load the service models and REST routes ahead of the first request."""
     for service in services:

@@ -219,6 +219,16 @@ def lambda_function(account: str, region: str, name: str, qualifier: str | None)
         raise MotoClientError(exc.code or 500, exc.error_type, exc.message) from None
 
 
+def lambda_runtime(account: str, region: str, name: str) -> str | None:
+    """The runtime of a function's $LATEST as moto keeps it, or None if there is no such function (or no runtime)."""
+    try:
+        function = lambda_function(account, region, name, None)
+    except (MotoNotFound, MotoClientError):
+        return None
+    runtime = getattr(function, "run_time", None)
+    return runtime if isinstance(runtime, str) else None
+
+
 def lambda_policy(account: str, region: str, name: str, qualifier: str | None) -> dict[str, Any] | None:
     """A function's resource-based policy as moto keeps it (AddPermission statements), or None."""
     try:

@@ -542,6 +542,9 @@ class MotoDirectory:
             statements.append(statement)
         return {**policy, "Statement": statements}
 
+    def lambda_runtime(self, account: str, region: str, name: str) -> str | None:
+        return moto_adapter.lambda_runtime(account, region, name)
+
     def lambda_function_exists(self, account: str, region: str, name: str, qualifier: str | None) -> bool:
         try:
             moto_adapter.lambda_function(account, region, name, qualifier)

@@ -10,9 +10,11 @@ Every request runs through one ``HandlerChain`` (localcloud.gate.chain):
     read_request          the one reading: a canonical request, or a refusal of anything ambiguous (reading.py)
     classify              operation, IAM action(s), resource(s) of that reading (localcloud.actions)
     build_context         the request context: aws:PrincipalArn, aws:SecureTransport, aws:CurrentTime, ...
-    before_authorize      per-operation checks registered in OPERATIONS (MFA codes, session requests, regions)
+    before_authorize      per-operation checks registered in OPERATIONS (MFA codes, session requests, regions,
+                          Lambda runtimes)
     authorize             localcloud.evaluator.evaluate for every check; a denial never reaches moto
-    after_authorize       per-operation checks that come after authorization (durations, upload IDs, MD5)
+    after_authorize       per-operation checks that come after authorization (durations, upload IDs, MD5, a
+                          function's runtime)
     dispatch              the operation's answer in OPERATIONS, or moto (``forward``)
 
 Handlers raise ``GateError``s; one exception handler renders them in the request's protocol (errors.py).
@@ -74,7 +76,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("sts", "GetSessionToken"): Operation(before=(sts.verify_mfa, sts.get_session_token)),
     ("sts", "GetCallerIdentity"): Operation(answer=sts.caller_identity),
     ("sts", "GetFederationToken"): Operation(answer=sts.get_federation_token),
-    ("lambda", "CreateFunction"): Operation(before=(lambdas.unqualified_name,)),
+    ("lambda", "CreateFunction"): Operation(before=(lambdas.unqualified_name, lambdas.requested_runtime)),
+    ("lambda", "UpdateFunctionConfiguration"): Operation(before=(lambdas.requested_runtime,)),
+    ("lambda", "UpdateFunctionCode"): Operation(after=(lambdas.stored_runtime,)),
     ("lambda", "Invoke"): Operation(answer=lambdas.invoke),
     ("lambda", "InvokeAsync"): Operation(answer=lambdas.not_emulated),
     ("lambda", "InvokeWithResponseStream"): Operation(answer=lambdas.not_emulated),

@@ -1,4 +1,5 @@
-"""Lambda: Invoke, answered by localcloud's invoker (moto's own needs Docker), and names moto would read another way."""
+"""Lambda: Invoke, answered by localcloud's invoker (moto's own needs Docker), names moto would read another way, and
+runtimes Lambda no longer accepts (localcloud.lambda_lifecycle)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
 
-from localcloud.actions import lambda_target
+from localcloud import lambda_lifecycle
+from localcloud.actions import lambda_target, shape_enum
 from localcloud.gate.errors import GateError
 
 if TYPE_CHECKING:
@@ -54,3 +56,40 @@ def unqualified_name(gate: Gate, ex: Exchange) -> Response | None:
         raise GateError(400, "InvalidParameterValueException", f"CreateFunction takes a function name or an ARN in "
                         f"the caller's account, without a version or alias: {name!r}")
     return None
+
+
+def requested_runtime(gate: Gate, ex: Exchange) -> Response | None:
+    """CreateFunction and UpdateFunctionConfiguration: a runtime Lambda does not know (moto would store any string),
+    or one past its "Block function create" (creating) or "Block function update" (updating) date
+    (lambda-runtimes.html, "Deprecated runtimes"). Only the request is read, so it is checked before authorization,
+    as Lambda validates its parameters; a configuration update that names no runtime is not checked."""
+    assert ex.plan is not None
+    runtime = ex.plan.params.get("Runtime")
+    if runtime is None:
+        return None
+    known = shape_enum("lambda", "Runtime")
+    invalid = lambda_lifecycle.unknown(runtime, known) if known else None
+    if invalid is not None:
+        raise GateError(400, "ValidationException", invalid)
+    use = lambda_lifecycle.CREATE if ex.plan.operation == "CreateFunction" else lambda_lifecycle.UPDATE
+    _refuse_blocked(str(runtime), use, ex)
+    return None
+
+
+def stored_runtime(gate: Gate, ex: Exchange) -> Response | None:
+    """UpdateFunctionCode of a function whose runtime is past its "Block function update" date
+    (lambda-runtimes.html). It reads the function, so it runs after authorization: a caller without the right
+    learns nothing of the function's runtime."""
+    assert ex.plan is not None and ex.signed is not None and ex.principal is not None
+    target = lambda_target(str(ex.plan.params.get("FunctionName", "")), None, ex.signed.region,
+                           ex.principal.caller.account or "")
+    runtime = gate.directory.lambda_runtime(target.account, target.region, target.name)
+    if runtime is not None:
+        _refuse_blocked(runtime, lambda_lifecycle.UPDATE, ex)
+    return None
+
+
+def _refuse_blocked(runtime: str, use: str, ex: Exchange) -> None:
+    message = lambda_lifecycle.blocked(runtime, use, ex.now.date())
+    if message is not None:
+        raise GateError(400, "InvalidParameterValueException", message)
