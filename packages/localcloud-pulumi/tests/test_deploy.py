@@ -28,12 +28,12 @@ def test_an_input_the_driver_does_not_apply_is_refused_by_name_not_dropped(works
     project = write_project(tmp_path / "project", (
         "import pulumi_aws as aws\n"
         f"aws.iam.Role('kept', name='driver-input-kept', assume_role_policy='{TRUST_LAMBDA}')\n"
-        f"aws.iam.Role('managed', name='driver-input-managed', assume_role_policy='{TRUST_LAMBDA}',\n"
-        "             managed_policy_arns=['arn:aws:iam::aws:policy/ReadOnlyAccess'])\n"), {})
-    with pytest.raises(DeployError, match=r"aws:iam/role:Role 'managed': input managedPolicyArns is not supported "
+        f"aws.iam.Role('inline', name='driver-input-inline', assume_role_policy='{TRUST_LAMBDA}',\n"
+        "             inline_policies=[aws.iam.RoleInlinePolicyArgs(name='read', policy='{}')])\n"), {})
+    with pytest.raises(DeployError, match=r"aws:iam/role:Role 'inline': input inlinePolicies is not supported "
                                           r"by localcloud"):
         deploy("test", workspace.target, state_dir, project_dir=project)
-    assert not {"driver-input-kept", "driver-input-managed"} & roles(workspace, "prod")
+    assert not {"driver-input-kept", "driver-input-inline"} & roles(workspace, "prod")
 
 
 def test_a_key_of_an_object_input_the_driver_does_not_apply_is_refused_by_name():

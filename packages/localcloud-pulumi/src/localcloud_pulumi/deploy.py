@@ -255,7 +255,8 @@ class DeployMocks(pulumi.runtime.Mocks):
                 outputs = {**old.outputs, **kind.update(account, old.id, old.inputs, inputs)}
                 id_ = old.id
         except ClientError as error:
-            raise DeployError(f"creating {typ} '{name}' failed: {error}") from error
+            verb = {CREATE: "creating", UPDATE: "updating", REPLACE: "replacing"}.get(step, "reading")
+            raise DeployError(f"{verb} {typ} '{name}' failed: {error}") from error
         except (TypeError, ValueError, KeyError, OSError) as error:
             # The resource and the cause, not a traceback; what was created so far stays in the state.
             raise DeployError(f"deploying {typ} '{name}' failed: {error!r}") from error

@@ -58,17 +58,18 @@ class ResourceType:
     update: Callable[[Account, str, Inputs, Inputs], Outputs] | None = None
     # Inputs whose change replaces the resource even when it can be updated in place (like the provider's ForceNew).
     replace_on: tuple[str, ...] = ()
-    # Object inputs of which the mapping applies some keys only.
+    # Object inputs (or lists of objects) of which the mapping applies some keys only.
     nested: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def unsupported(self, inputs: Inputs) -> list[str]:
         """The inputs given (not None) that this mapping would not apply (``loggingConfig.systemLogLevel`` for a
-        key of an object input)."""
-        found = [name for name, value in inputs.items() if value is not None and name not in self.inputs]
+        key of an object input, ``rules.blockedEncryptionTypes`` for a key of any object of a list input)."""
+        found = {name for name, value in inputs.items() if value is not None and name not in self.inputs}
         for name, keys in self.nested.items():
             value = inputs.get(name)
-            if isinstance(value, Mapping):
-                found += [f"{name}.{key}" for key, item in value.items() if item is not None and key not in keys]
+            objects = [value] if isinstance(value, Mapping) else value if isinstance(value, (list, tuple)) else []
+            found |= {f"{name}.{key}" for item in objects if isinstance(item, Mapping)
+                      for key, given in item.items() if given is not None and key not in keys}
         return sorted(found)
 
 
@@ -109,9 +110,12 @@ def create_bucket(account: Account, logical: str, inputs: Inputs) -> tuple[str, 
 
 
 def _bucket_outputs(account: Account, name: str, inputs: Inputs) -> Outputs:
-    return {**inputs, "bucket": name, "arn": arns.s3(name), "region": account.region,
+    """What the provider returns for s3.Bucket and its v6 name s3.BucketV2 (the same outputs; hostedZoneId and the
+    website outputs are not computed). No provider default tags are applied, so tagsAll is the bucket's tags."""
+    return {**inputs, "bucket": name, "arn": arns.s3(name), "region": account.region, "bucketRegion": account.region,
             "bucketDomainName": f"{name}.s3.amazonaws.com",
-            "bucketRegionalDomainName": f"{name}.s3.{account.region}.amazonaws.com"}
+            "bucketRegionalDomainName": f"{name}.s3.{account.region}.amazonaws.com",
+            "tagsAll": dict(inputs.get("tags") or {})}
 
 
 def update_bucket(account: Account, name: str, old: Inputs, new: Inputs) -> Outputs:
@@ -135,7 +139,7 @@ def delete_bucket(account: Account, name: str, inputs: Inputs) -> None:
 
 
 def _bucket_setting(put: Callable[[Any, Inputs], None], remove: Callable[[Any, str], None],
-                    *inputs: str) -> ResourceType:
+                    *inputs: str, nested: Mapping[str, frozenset[str]] | None = None) -> ResourceType:
     """A bucket sub-resource: one Put call that is also its update, and one call that removes it."""
 
     def create(account: Account, logical: str, inputs: Inputs) -> tuple[str, Outputs]:
@@ -149,7 +153,8 @@ def _bucket_setting(put: Callable[[Any, Inputs], None], remove: Callable[[Any, s
     def delete(account: Account, bucket: str, inputs: Inputs) -> None:
         remove(account.client("s3"), bucket)
 
-    return ResourceType(create, delete, frozenset({"bucket", *inputs}), update, replace_on=("bucket",))
+    return ResourceType(create, delete, frozenset({"bucket", *inputs}), update, replace_on=("bucket",),
+                        nested=nested or {})
 
 
 def _put_public_access_block(s3: Any, inputs: Inputs) -> None:
@@ -252,8 +257,40 @@ def create_role(account: Account, logical: str, inputs: Inputs) -> tuple[str, Ou
         args["Description"] = inputs["description"]
     if inputs.get("permissionsBoundary"):
         args["PermissionsBoundary"] = inputs["permissionsBoundary"]
-    role = account.client("iam").create_role(**args)["Role"]
+    iam = account.client("iam")
+    role = iam.create_role(**args)["Role"]
+    if inputs.get("managedPolicyArns") is not None:
+        try:
+            _align_managed_policies(iam, name, inputs["managedPolicyArns"])
+        except ClientError:
+            # Nothing half-made stays behind: the driver records only what was created whole.
+            _detach_managed_policies(iam, name)
+            iam.delete_role(RoleName=name)
+            raise
     return name, {**inputs, "name": name, "arn": role["Arn"], "uniqueId": role["RoleId"]}
+
+
+def _attached_policies(iam: Any, role: str) -> list[str]:
+    return [policy["PolicyArn"] for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
+            for policy in page["AttachedPolicies"]]
+
+
+def _align_managed_policies(iam: Any, role: str, wanted: list[str]) -> None:
+    """managed_policy_arns is exclusive (the provider's "Set of exclusive IAM managed policy ARNs"): the role's
+    attached managed policies become exactly these, attaching the missing ones and detaching any other, however it
+    was attached; an empty list detaches them all."""
+    attached = _attached_policies(iam, role)
+    for arn in dict.fromkeys(wanted):
+        if arn not in attached:
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    for arn in attached:
+        if arn not in wanted:
+            iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+
+
+def _detach_managed_policies(iam: Any, role: str) -> None:
+    for arn in _attached_policies(iam, role):
+        iam.detach_role_policy(RoleName=role, PolicyArn=arn)
 
 
 def update_role(account: Account, name: str, old: Inputs, new: Inputs) -> Outputs:
@@ -271,12 +308,20 @@ def update_role(account: Account, name: str, old: Inputs, new: Inputs) -> Output
         iam.untag_role(RoleName=name, TagKeys=removed)
     if new.get("tags"):
         iam.tag_role(RoleName=name, Tags=_tags(new))
+    # Not given (any more): the provider leaves the role's attachments as they are.
+    if new.get("managedPolicyArns") is not None:
+        _align_managed_policies(iam, name, new["managedPolicyArns"])
     role = iam.get_role(RoleName=name)["Role"]
     return {**new, "name": name, "arn": role["Arn"], "uniqueId": role["RoleId"]}
 
 
 def delete_role(account: Account, name: str, inputs: Inputs) -> None:
-    account.client("iam").delete_role(RoleName=name)
+    """A role that manages its policy attachments (managed_policy_arns not empty) has every managed policy detached
+    first, as the provider does; IAM refuses to delete a role that still has any (DeleteConflict)."""
+    iam = account.client("iam")
+    if inputs.get("managedPolicyArns"):
+        _detach_managed_policies(iam, name)
+    iam.delete_role(RoleName=name)
 
 
 def _inline_policy(kind: str) -> ResourceType:
@@ -547,7 +592,12 @@ def create_function(account: Account, logical: str, inputs: Inputs) -> tuple[str
 
 def update_function(account: Account, name: str, old: Inputs, new: Inputs) -> Outputs:
     lam = account.client("lambda")
-    function = lam.update_function_configuration(FunctionName=name, **_function_configuration(new))
+    configuration = _function_configuration(new)
+    if new.get("runtime") == old.get("runtime"):
+        # As the provider, the runtime only when it changed: after a runtime's "Block function update" date Lambda
+        # refuses a configuration update that names it, not one that leaves it out (lambda-runtimes.html).
+        del configuration["Runtime"]
+    function = lam.update_function_configuration(FunctionName=name, **configuration)
     if normalize(new)["code"] != normalize(old)["code"]:
         function = lam.update_function_code(FunctionName=name, ZipFile=archive_bytes(new["code"]))
     removed = sorted(set(old.get("tags") or {}) - set(new.get("tags") or {}))
@@ -562,25 +612,35 @@ def delete_function(account: Account, name: str, inputs: Inputs) -> None:
     account.client("lambda").delete_function(FunctionName=name)
 
 
+_BUCKET = ResourceType(create_bucket, delete_bucket, frozenset({"bucket", "tags", "forceDestroy"}), update_bucket,
+                       replace_on=("bucket",))
+_ENCRYPTION = _bucket_setting(_put_encryption, lambda s3, b: s3.delete_bucket_encryption(Bucket=b), "rules",
+                              nested={"rules": frozenset({"applyServerSideEncryptionByDefault", "bucketKeyEnabled"})})
+_VERSIONING = _bucket_setting(_put_versioning, _suspend_versioning, "versioningConfiguration",
+                              nested={"versioningConfiguration": frozenset({"status"})})
+
 RESOURCE_TYPES: dict[str, ResourceType] = {
-    "aws:s3/bucket:Bucket": ResourceType(create_bucket, delete_bucket, frozenset({"bucket", "tags", "forceDestroy"}),
-                                         update_bucket, replace_on=("bucket",)),
+    "aws:s3/bucket:Bucket": _BUCKET,
+    # pulumi-aws v7 still accepts v6's names (s3.BucketV2 and the V2 settings): the same inputs as the v7 types in
+    # their typed args, so the same mappings.
+    "aws:s3/bucketV2:BucketV2": _BUCKET,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_setting(
         _put_public_access_block, lambda s3, b: s3.delete_public_access_block(Bucket=b),
         "blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _bucket_setting(
-        _put_ownership_controls, lambda s3, b: s3.delete_bucket_ownership_controls(Bucket=b), "rule"),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _bucket_setting(
-        _put_encryption, lambda s3, b: s3.delete_bucket_encryption(Bucket=b), "rules"),
-    "aws:s3/bucketVersioning:BucketVersioning": _bucket_setting(_put_versioning, _suspend_versioning,
-                                                                "versioningConfiguration"),
+        _put_ownership_controls, lambda s3, b: s3.delete_bucket_ownership_controls(Bucket=b), "rule",
+        nested={"rule": frozenset({"objectOwnership"})}),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _ENCRYPTION,
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": _ENCRYPTION,
+    "aws:s3/bucketVersioning:BucketVersioning": _VERSIONING,
+    "aws:s3/bucketVersioningV2:BucketVersioningV2": _VERSIONING,
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_setting(
         _put_bucket_policy, lambda s3, b: s3.delete_bucket_policy(Bucket=b), "policy"),
     "aws:s3/bucketObject:BucketObject": _BUCKET_OBJECT,
     "aws:s3/bucketObjectv2:BucketObjectv2": _BUCKET_OBJECT,
     "aws:iam/role:Role": ResourceType(
         create_role, delete_role, frozenset({"name", "path", "assumeRolePolicy", "maxSessionDuration", "tags",
-                                             "description", "permissionsBoundary"}),
+                                             "description", "permissionsBoundary", "managedPolicyArns"}),
         update_role, replace_on=("name", "path")),
     "aws:iam/rolePolicy:RolePolicy": _inline_policy("Role"),
     "aws:iam/group:Group": ResourceType(create_group, delete_group, frozenset({"name", "path"}),
