@@ -286,6 +286,7 @@ class MotoSettings:
         # (a TLS-only policy would deny HTTPS requests too); the gate has already evaluated the bucket policy.
         self._get_permission = FakeBucket.__dict__.get("get_permission")
         FakeBucket.get_permission = _bucket_permission_neutral
+        _give_delete_markers_dispose()
         install_recorder()
 
     def restore(self) -> None:
@@ -300,6 +301,16 @@ class MotoSettings:
         if self._get_permission is not None:
             FakeBucket.get_permission = self._get_permission
             self._get_permission = None
+
+
+def _give_delete_markers_dispose() -> None:
+    """moto 5.2.5 disposes of every version of a key when its last one is deleted, delete markers included, which
+    have no ``dispose``: deleting the remaining versions of a versioned bucket's key (a force-destroyed bucket, S3
+    DeleteObjects by VersionId) failed with AttributeError. A delete marker holds no data: nothing to release."""
+    from moto.s3.models import FakeDeleteMarker
+
+    if not hasattr(FakeDeleteMarker, "dispose"):
+        FakeDeleteMarker.dispose = lambda self, garbage=False: None  # pyrefly: ignore[missing-attribute]
 
 
 def reset() -> None:
