@@ -142,6 +142,16 @@ def test_with_no_credentials_the_account_named_or_else_the_first_allowed_one_is_
         destroy("test", workspace.target, state_dir, project_dir=unguarded, account=DEV)
 
 
+def test_a_first_allowed_account_the_cloud_lacks_is_named(workspace, state_dir, tmp_path):
+    name = unique("absent-account")
+    elsewhere = write_project(tmp_path / "p", role_program(name), {}, account="444444444444")
+    with pytest.raises(DeployError, match=r"stack test deploys into account 444444444444 \(its first "
+                                          r"aws:allowedAccountIds\), which this localcloud does not have; its "
+                                          rf"accounts are prod \({PROD}\), dev \({DEV}\)"):
+        deploy("test", workspace.target, state_dir, project_dir=elsewhere)
+    assert name not in roles(workspace, "prod") | roles(workspace, "dev")
+
+
 def test_half_given_keys_are_an_error_not_a_fallback(workspace, state_dir, tmp_path):
     project = write_project(tmp_path / "p", role_program(unique("half")), {})
     with pytest.raises(DeployError, match="AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together"):

@@ -99,8 +99,17 @@ class Target:
             return self.accounts[name_or_id]
         if name_or_id in self.deployers:
             return name_or_id
-        known = ", ".join(f"{name} ({id_})" for name, id_ in self.accounts.items())
-        raise DeployError(f"localcloud has no account {name_or_id!r}; its accounts are {known}")
+        raise DeployError(f"localcloud has no account {name_or_id!r}; its accounts are {self._known()}")
+
+    def _known(self) -> str:
+        return ", ".join(f"{name} ({id_})" for name, id_ in self.accounts.items())
+
+    def _deployer(self, stack: str, account_id: str) -> Keys:
+        """The deployer keys of an account the stack names, which must be one of the cloud's."""
+        if account_id not in self.deployers:
+            raise DeployError(f"stack {stack} deploys into account {account_id} (its first aws:allowedAccountIds), "
+                              f"which this localcloud does not have; its accounts are {self._known()}")
+        return self.deployers[account_id]
 
     def stack_account(self, stack: str, config: Mapping[str, str], state_dir: Path, *,
                       environ: Mapping[str, str], account: str | None) -> Account:
@@ -112,7 +121,7 @@ class Target:
                 account_id = caller_account(keys, region, self.client_args)
             else:
                 account_id = self.account_id(account) if account else _first_allowed(stack, config)
-                keys = self.deployers[account_id]
+                keys = self._deployer(stack, account_id)
             check_allowed(account_id, config, keys.source)
         except CredentialsError as error:
             raise DeployError(f"stack {stack}: {error}") from error
@@ -181,6 +190,11 @@ def _stored_outputs(old: Created, inputs: dict[str, Any]) -> dict[str, Any]:
 def load_outputs(state_dir: Path, name: StackName) -> dict[str, Any] | None:
     path = state_paths(state_dir, name)[1]
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def load_resources(state_dir: Path, name: StackName) -> list[Created]:
+    """What the stack's last deploy left in the cloud (providers included), oldest first; [] if nothing."""
+    return _load_state(state_paths(state_dir, name)[0])
 
 
 class DeployMocks(pulumi.runtime.Mocks):
