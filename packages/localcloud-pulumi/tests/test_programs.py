@@ -34,13 +34,13 @@ def test_a_program_in_the_usual_idioms_deploys_works_redeploys_unchanged_and_des
     project = PROGRAMS / "idioms"
     outputs, changes = deploy("dev", workspace.target, state_dir, project_dir=project)
     try:
-        assert all(change.startswith("+ create") for change in changes) and len(changes) == 11
+        assert all(change.startswith("+ create") for change in changes) and len(changes) == 10
         dev_iam, prod_s3 = workspace.cloud.client("iam", "dev"), workspace.cloud.client("s3", "prod")
         # The provider's assumed role put the bucket in the data account; the rest is the deployer's account.
         bucket = outputs["bucketName"].value
         assert prod_s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
         attached = dev_iam.list_attached_role_policies(RoleName="idioms-reader")["AttachedPolicies"]
-        assert sorted(p["PolicyName"] for p in attached) == ["idioms-read", "idioms-reader-logs"]
+        assert sorted(p["PolicyName"] for p in attached) == ["AWSLambdaBasicExecutionRole", "idioms-read"]
         # The code: the app directory at the archive's root, and settings.json beside it.
         response = workspace.cloud.client("lambda", "dev").invoke(FunctionName=outputs["functionName"].value)
         assert json.loads(response["Payload"].read()) == {"text": "hello from the data account"}

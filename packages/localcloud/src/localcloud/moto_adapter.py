@@ -76,13 +76,56 @@ def role_by_arn(role_arn: str) -> Any | None:
     return next((role for role in list(backend.roles.values()) if role.arn == role_arn), None)
 
 
+def managed_policy(account: str, policy_arn: str) -> Any | None:
+    """A managed policy as the account sees it: its own, or one of AWS's (loaded on first use, see below)."""
+    if policy_arn in _aws_managed_policy_data():
+        load_aws_managed_policies(account, [policy_arn])
+    backend = iam_backend(account)
+    return backend.managed_policies.get(policy_arn) if backend is not None else None
+
+
 def managed_policy_document(account: str, policy_arn: str) -> Any | None:
     """The default version's document of a managed policy (an AWS managed one, or the account's own)."""
-    backend = iam_backend(account)
-    if backend is None:
-        return None
-    policy = backend.managed_policies.get(policy_arn)  # the account's own, and AWS's when moto loads them
+    policy = managed_policy(account, policy_arn)
     return default_version_document(policy) if policy is not None else None
+
+
+# AWS managed policies exist in every account (policies_managed-vs-inline.html, "AWS managed policies"). moto
+# creates all ~1,400 of them in every IAM backend when MOTO_IAM_LOAD_MANAGED_POLICIES is set, which costs about
+# 0.1 s per account; localcloud instead loads each one into an account when a request or an evaluation first
+# names it, and all of them when a request lists them (ListPolicies), so what a caller sees is what AWS shows.
+_aws_policies_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _aws_managed_policy_data() -> dict[str, tuple[str, dict[str, Any]]]:
+    """ARN -> (name, moto's record of it), from the copy of AWS's managed policies that moto ships."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return {f"arn:{PARTITION}:iam::aws:policy{data.get('Path', '/')}{name}": (name, data)
+            for name, data in json.loads(aws_managed_policies_data).items()}
+
+
+def is_aws_managed_policy(policy_arn: str) -> bool:
+    return policy_arn in _aws_managed_policy_data()
+
+
+def load_aws_managed_policies(account: str, policy_arns: list[str] | None = None) -> None:
+    """Put AWS's managed policies (``policy_arns`` of them, or all) into the account's IAM backend, once each."""
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    data = _aws_managed_policy_data()
+    wanted = [arn for arn in (data if policy_arns is None else policy_arns) if arn in data]
+    if not wanted:
+        return
+    with _aws_policies_lock:
+        backend = iam_backends[account][PARTITION]
+        for arn in wanted:
+            if arn not in backend.managed_policies:
+                name, record = data[arn]
+                policy = AWSManagedPolicy.from_data(name, account, backend.region_name, record)
+                backend.aws_managed_policies.append(policy)
+                backend.managed_policies[arn] = policy
 
 
 def default_version_document(managed_policy: Any) -> Any:

@@ -264,7 +264,7 @@ def _role_identity(
     documents += [moto_adapter.default_version_document(policy) for policy in list(role.managed_policies.values())]
     boundary = None
     if role.permissions_boundary_arn:
-        managed = backend.managed_policies.get(role.permissions_boundary_arn)
+        managed = moto_adapter.managed_policy(backend.account_id, role.permissions_boundary_arn)
         boundary = parse_policy(moto_adapter.default_version_document(managed)) if managed is not None else None
         boundary = boundary or _DENY_EVERYTHING
     return _parsed_all(documents), boundary, _tags_context(role.tags or [])

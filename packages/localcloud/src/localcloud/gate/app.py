@@ -13,7 +13,8 @@ Every request runs through one ``HandlerChain`` (localcloud.gate.chain):
     before_authorize      per-operation checks registered in OPERATIONS (MFA codes, session requests, regions,
                           Lambda runtimes)
     authorize             localcloud.evaluator.evaluate for every check; a denial never reaches moto
-    after_authorize       per-operation checks that come after authorization (durations, upload IDs, MD5, a
+    after_authorize       per-operation steps that come after authorization (durations, upload IDs, MD5, AWS
+                          managed policies named by an IAM request loaded into its account (iam.py), a
                           function's runtime)
     dispatch              the operation's answer in OPERATIONS, or moto (``forward``)
 
@@ -42,7 +43,7 @@ from werkzeug.wrappers import Response
 
 from localcloud import moto_adapter
 from localcloud.actions import Check, preload, service_protocol
-from localcloud.gate import auth, authorize, invariant, lambdas, logs, parse, reading, s3, sts
+from localcloud.gate import auth, authorize, iam, invariant, lambdas, logs, parse, reading, s3, sts
 from localcloud.gate.chain import HandlerChain, RequestHandler, index_of
 from localcloud.gate.errors import GateError, ReadingMismatch, error_response, render
 from localcloud.gate.exchange import Exchange, GateDecision
@@ -101,6 +102,8 @@ def before_authorize(gate: Gate, ex: Exchange) -> Response | None:
         s3.check_region(gate, ex)
     if ex.plan.service == "logs":
         logs.name_the_log_group(gate, ex)
+    if ex.plan.service == "iam":
+        iam.refuse_ignored_inputs(gate, ex)
     sts.session_token_limits(gate, ex)
     for handler in _operation(ex).before:
         answer = handler(gate, ex)
@@ -113,6 +116,8 @@ def after_authorize(gate: Gate, ex: Exchange) -> Response | None:
     assert ex.plan is not None
     if ex.plan.service == "s3":
         s3.check_content_md5(gate, ex)
+    if ex.plan.service == "iam":
+        iam.load_named_aws_policies(gate, ex)
     for handler in _operation(ex).after:
         handler(gate, ex)
     return None

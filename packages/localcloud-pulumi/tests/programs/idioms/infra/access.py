@@ -1,4 +1,4 @@
-"""IAM for the function: its execution role (its logging permissions in a customer managed policy, attached with
+"""IAM for the function: its execution role (logging as AWS's managed policy for Lambda grants it, attached with
 managed_policy_arns) and a policy that reads one bucket's objects."""
 
 import json
@@ -11,10 +11,8 @@ LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
 
 
 def function_role(name: str) -> aws.iam.Role:
-    logs = aws.iam.Policy(f"{name}-logs", name=f"{name}-logs", policy=json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}))
-    return aws.iam.Role(name, name=name, assume_role_policy=LAMBDA_TRUST, managed_policy_arns=[logs.arn])
+    return aws.iam.Role(name, name=name, assume_role_policy=LAMBDA_TRUST,
+                        managed_policy_arns=[aws.iam.ManagedPolicy.AWS_LAMBDA_BASIC_EXECUTION_ROLE])
 
 
 def read_policy(name: str, bucket_arn: pulumi.Input[str]) -> aws.iam.Policy:
