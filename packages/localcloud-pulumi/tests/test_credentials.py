@@ -11,39 +11,14 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from harness_testing.identities import ADMIN, new_user, role_program, unique
 from harness_testing.projects import DEV, PROD, TRUST_LAMBDA, roles, write_project
 from localcloud.running import Profile, write_profiles
 from localcloud_pulumi.deploy import DeployError, deploy, destroy
-from localcloud_pulumi.workspace import Workspace
-
-ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-
-
-def role_program(name: str) -> str:
-    return f"import pulumi_aws as aws\naws.iam.Role('role', name='{name}', assume_role_policy='{TRUST_LAMBDA}')\n"
-
-
-def new_user(workspace: Workspace, account: str, policy: dict[str, Any] | None = None) -> tuple[str, dict[str, str]]:
-    """An IAM user of ``account`` with ``policy`` inline (none: no permissions at all), and its keys as the
-    environment carries them."""
-    iam = workspace.cloud.client("iam", account)
-    name = f"deployer-{uuid.uuid4().hex[:8]}"
-    iam.create_user(UserName=name)
-    if policy:
-        iam.put_user_policy(UserName=name, PolicyName="deploy", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return name, {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
 
 def test_keys_in_the_environment_deploy_as_that_user_into_its_account(workspace, state_dir, tmp_path):
     _, environ = new_user(workspace, "dev", ADMIN)

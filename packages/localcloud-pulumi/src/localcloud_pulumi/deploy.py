@@ -28,6 +28,15 @@ from localcloud.running import CloudFile
 from localcloud.sdk import session
 from localcloud.server import LocalCloud, LocalCloudError
 from localcloud_pulumi.credentials import CredentialsError, Keys, caller_account, check_allowed, configured_keys
+from localcloud_pulumi.providers import (
+    ProviderSettingError,
+    assume,
+    check_explicit,
+    check_guards,
+    check_stack_config,
+    explicit_assume_role,
+    stack_assume_role,
+)
 from localcloud_pulumi.policy_document import UnsupportedPolicyDocument, policy_document
 from localcloud_pulumi.program import (
     SECRET_SIG,
@@ -116,16 +125,22 @@ class Target:
         """Where a stack deploys, and as whom: see localcloud_pulumi.credentials."""
         region = config.get("aws:region") or "us-east-1"
         try:
+            check_stack_config(config)
             keys = configured_keys(config, environ, state_dir, self.client_args)
             if keys is not None:
                 account_id = caller_account(keys, region, self.client_args)
             else:
                 account_id = self.account_id(account) if account else _first_allowed(stack, config)
                 keys = self._deployer(stack, account_id)
-            check_allowed(account_id, config, keys.source)
-        except CredentialsError as error:
+            found = Account(keys.session(region), account_id, region, self.client_args)
+            settings = stack_assume_role(config)
+            if settings:
+                found = assume(found, "default", settings, region)
+            check_allowed(found.account_id, config, keys.source + (f" assuming {settings.get('roleArn')}"
+                                                                    if settings else ""))
+        except (CredentialsError, ProviderSettingError) as error:
             raise DeployError(f"stack {stack}: {error}") from error
-        return Account(keys.session(region), account_id, region, self.client_args)
+        return found
 
 
 def _first_allowed(stack: str, config: Mapping[str, str]) -> str:
@@ -285,20 +300,19 @@ class DeployMocks(pulumi.runtime.Mocks):
         return name, {"name": name, "outputs": outputs["outputs"], "secretOutputNames": outputs["secretOutputNames"]}
 
     def _provider(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict]:
-        """An explicit aws provider: its region, and its assume_role into another role (even another account)."""
+        """An explicit aws provider: its region, its assume_role into another role (even another account), and
+        its account guards (localcloud_pulumi.providers)."""
         region = inputs.get("region") or self.default.region
         account = self.default.in_region(region)
-        assume = _first(_structured(inputs.get("assumeRoles"))) or _structured(inputs.get("assumeRole"))
-        if assume and not self.preview:
-            params = _assume_role_params(name, assume)
-            try:
-                credentials = account.client("sts").assume_role(**params)["Credentials"]
-            except ClientError as error:
-                raise DeployError(f"provider '{name}' cannot assume {params['RoleArn']}: {error}") from error
-            assumed = session(aws_access_key_id=credentials["AccessKeyId"],
-                              aws_secret_access_key=credentials["SecretAccessKey"],
-                              aws_session_token=credentials["SessionToken"], region_name=region)
-            account = Account(assumed, params["RoleArn"].split(":")[4], region, account.client_args)
+        try:
+            check_explicit(name, inputs)
+            settings = explicit_assume_role(inputs)
+            if settings and not self.preview:
+                account = assume(account, name, settings, region)
+            if not (settings and self.preview):  # a preview does not assume, so it cannot know the final account
+                check_guards(name, account.account_id, inputs)
+        except ProviderSettingError as error:
+            raise DeployError(str(error)) from error
         provider_id = f"{name}-provider"
         self.providers[provider_id] = account
         self.previous.pop(f"{PROVIDER_TYPE}::{name}", None)
@@ -342,52 +356,6 @@ def _step(kind: ResourceType, old: Created | None, stored: Mapping[str, Any]) ->
     if kind.update is None or any(old.inputs.get(k) != stored.get(k) for k in kind.replace_on):
         return REPLACE
     return UPDATE
-
-
-def _structured(value: Any) -> Any:
-    """Provider inputs reach the provider as strings, with lists and objects as JSON text."""
-    if isinstance(value, str) and value[:1] in "[{":
-        return json.loads(value)
-    return value
-
-
-def _field(settings: Mapping[str, Any], camel: str) -> Any:
-    """A provider setting given camelCase (typed args, as the SDK sends them) or snake_case (a plain dict, which
-    pulumi-aws also accepts)."""
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
-    return settings.get(camel, settings.get(snake))
-
-
-def _go_duration_seconds(text: str) -> int:
-    """The provider's assume_role duration ("1h", "15m", "1h30m", "900s") in seconds."""
-    parts = re.findall(r"(\d+)([hms])", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise DeployError(f"assume_role duration {text!r} is not a duration such as 15m or 1h")
-    return sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
-
-
-def _assume_role_params(provider: str, assume: Mapping[str, Any]) -> dict[str, Any]:
-    """sts:AssumeRole's parameters for a provider's assume_role(s) block (pulumi-aws ProviderAssumeRole)."""
-    role_arn = _field(assume, "roleArn")
-    if not role_arn:
-        raise DeployError(f"provider '{provider}': assume_role needs a role_arn")
-    params: dict[str, Any] = {"RoleArn": role_arn,
-                              "RoleSessionName": _field(assume, "sessionName") or f"localcloud-{provider}"}
-    optional = {
-        "ExternalId": _field(assume, "externalId"),
-        "Policy": _field(assume, "policy"),
-        "SourceIdentity": _field(assume, "sourceIdentity"),
-        "DurationSeconds": _go_duration_seconds(_field(assume, "duration")) if _field(assume, "duration") else None,
-        "PolicyArns": [{"arn": arn} for arn in _field(assume, "policyArns") or []] or None,
-        "Tags": [{"Key": k, "Value": v} for k, v in sorted((_field(assume, "tags") or {}).items())] or None,
-        "TransitiveTagKeys": list(_field(assume, "transitiveTagKeys") or []) or None,
-    }
-    params.update({key: value for key, value in optional.items() if value is not None})
-    return params
-
-
-def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, list) and value else None
 
 
 def deploy(stack: str, target: Target, state_dir: Path, *, project_dir: Path,
