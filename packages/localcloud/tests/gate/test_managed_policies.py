@@ -39,6 +39,15 @@ def keys_of(cloud: LocalCloud, bucket: str) -> list[str]:
     return [item["Key"] for item in cloud.client("s3", "dev").list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
+def assert_reads_but_cannot_write(cloud: LocalCloud, s3: Any, bucket: str) -> None:
+    """What AmazonS3ReadOnlyAccess allows: the seed object is read; a write is denied and writes nothing."""
+    assert s3.get_object(Bucket=bucket, Key="seed.txt")["Body"].read() == b"seed"
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(Bucket=bucket, Key="written.txt", Body=b"x")
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert keys_of(cloud, bucket) == ["seed.txt"]
+
+
 def test_an_aws_managed_policy_is_attachable_by_arn_in_every_account(build: Builder):
     for account in ("prod", "dev"):
         iam = build.cloud.client("iam", account)
@@ -70,12 +79,7 @@ def test_an_attached_aws_managed_policy_decides_the_sessions_requests(build: Bui
     build.cloud.client("iam", "dev").attach_role_policy(RoleName=role_arn.rsplit("/", 1)[1], PolicyArn=S3_READ_ONLY)
     s3 = session_s3(build, role_arn)
 
-    assert s3.get_object(Bucket=bucket, Key="seed.txt")["Body"].read() == b"seed"
-    with pytest.raises(ClientError) as raised:
-        s3.put_object(Bucket=bucket, Key="written.txt", Body=b"x")
-
-    assert raised.value.response["Error"]["Code"] == "AccessDenied"
-    assert keys_of(build.cloud, bucket) == ["seed.txt"]
+    assert_reads_but_cannot_write(build.cloud, s3, bucket)
 
 
 def test_an_aws_managed_session_policy_narrows_the_session(build: Builder):
@@ -83,12 +87,7 @@ def test_an_aws_managed_session_policy_narrows_the_session(build: Builder):
     role_arn = build.role("dev", [TRUST_DEV], permissions=[allow("s3:*", "*")])
     s3 = session_s3(build, role_arn, PolicyArns=[{"arn": S3_READ_ONLY}])
 
-    assert s3.get_object(Bucket=bucket, Key="seed.txt")["Body"].read() == b"seed"
-    with pytest.raises(ClientError) as raised:
-        s3.put_object(Bucket=bucket, Key="written.txt", Body=b"x")
-
-    assert raised.value.response["Error"]["Code"] == "AccessDenied"
-    assert keys_of(build.cloud, bucket) == ["seed.txt"]
+    assert_reads_but_cannot_write(build.cloud, s3, bucket)
 
 
 def test_an_aws_managed_permissions_boundary_bounds_the_role(build: Builder):
@@ -100,12 +99,7 @@ def test_an_aws_managed_permissions_boundary_bounds_the_role(build: Builder):
     iam.put_role_policy(RoleName=role, PolicyName="everything", PolicyDocument=policy(allow("s3:*", "*")))
     s3 = session_s3(build, role_arn)
 
-    assert s3.get_object(Bucket=bucket, Key="seed.txt")["Body"].read() == b"seed"
-    with pytest.raises(ClientError) as raised:
-        s3.put_object(Bucket=bucket, Key="written.txt", Body=b"x")
-
-    assert raised.value.response["Error"]["Code"] == "AccessDenied"
-    assert keys_of(build.cloud, bucket) == ["seed.txt"]
+    assert_reads_but_cannot_write(build.cloud, s3, bucket)
 
 
 def test_list_policies_lists_aws_managed_ones_unless_the_scope_is_local(build: Builder):
