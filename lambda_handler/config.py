@@ -1,4 +1,8 @@
-"""The function's configuration: environment variables, read once and validated, naming the variable."""
+"""The functions' configuration: environment variables, read once and validated, naming the variable.
+
+``Target`` is what both functions read (the role, the bucket, the prefix, the regions, the session name);
+``Config`` adds the writer's ``MAX_BODY_BYTES``, ``ReaderConfig`` the reader's ``MAX_OBJECT_BYTES``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,24 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, ClassVar, Self
 
 from .errors import ConfigurationError
 from .events import S3_MAX_KEY_BYTES, key_problem
 
 DEFAULT_MAX_BODY_BYTES = 262_144
+DEFAULT_MAX_OBJECT_BYTES = 262_144
+# Lambda's limit on a synchronous invocation's response: the JSON the runtime makes of what the handler returns.
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
+# The largest MAX_OBJECT_BYTES: 4 MiB, the stack's own limit too (components/settings.py MAX_OBJECT_BYTES_LIMIT).
+# An object that large, in base64, is 5,592,408 characters that no JSON escaping grows, which leaves 699,048 bytes
+# of the 6 MiB for everything else in the response: its fields, the key (at most 1,024 bytes, 4,096 once escaped
+# twice) and the content type and version id as S3 returns them (at most S3's 8 KB of headers, about 57 KB
+# escaped). Text can grow more than base64 (a control character is 7 bytes once escaped in the body and again in
+# the response), so the reader measures the text's response and answers in base64 when the text would not fit.
+MAX_OBJECT_BYTES_CEILING = 4 * 1024 * 1024
 FALLBACK_SESSION_NAME = "cross-account-s3-writer"
+READER_FALLBACK_SESSION_NAME = "cross-account-s3-reader"
 _ROLE_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII)
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -19,11 +35,12 @@ _EXTERNAL_ID_RE = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 _SESSION_NAME_BAD_CHARS_RE = re.compile(r"[^\w+=,.@-]", re.ASCII)
 
 
-
-
 @dataclass(frozen=True)
-class Config:
-    """Validated settings taken from the environment."""
+class Target:
+    """What both functions are configured with: the role to assume, the bucket and prefix it acts on."""
+
+    # The role session's name when AWS_LAMBDA_FUNCTION_NAME is not set (or not usable: see session_name).
+    FALLBACK_NAME: ClassVar[str] = FALLBACK_SESSION_NAME
 
     role_arn: str
     bucket: str
@@ -31,13 +48,16 @@ class Config:
     region: str
     sts_region: str
     external_id: str | None
-    max_body_bytes: int
     function_name: str
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Read and validate the configuration; raise ConfigurationError naming the variable."""
-        env = os.environ if environ is None else environ
+        return cls(**cls._settings(os.environ if environ is None else environ))
+
+    @classmethod
+    def _settings(cls, env: Mapping[str, str]) -> dict[str, Any]:
+        """The validated fields, by name; a subclass adds its own."""
 
         def required(name: str) -> str:
             if name not in env:
@@ -72,29 +92,68 @@ class Config:
                 "EXTERNAL_ID must be 2-1224 characters from [A-Za-z0-9_+=,.@:/-]"
             )
 
-        raw_max = env.get("MAX_BODY_BYTES", "").strip()
-        try:
-            max_body_bytes = int(raw_max) if raw_max else DEFAULT_MAX_BODY_BYTES
-        except ValueError:
-            max_body_bytes = 0
-        if max_body_bytes <= 0:
-            raise ConfigurationError(f"MAX_BODY_BYTES must be a positive integer, got {raw_max!r}")
-
-        return cls(
-            role_arn=role_arn,
-            bucket=bucket,
-            key_prefix=key_prefix,
-            region=region,
-            sts_region=aws_region or region,
-            external_id=external_id,
-            max_body_bytes=max_body_bytes,
-            function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "") or FALLBACK_SESSION_NAME,
-        )
+        return {
+            "role_arn": role_arn,
+            "bucket": bucket,
+            "key_prefix": key_prefix,
+            "region": region,
+            "sts_region": aws_region or region,
+            "external_id": external_id,
+            "function_name": env.get("AWS_LAMBDA_FUNCTION_NAME", "") or cls.FALLBACK_NAME,
+        }
 
     @property
     def max_key_bytes(self) -> int:
         """How many UTF-8 bytes an event key may have once the prefix is accounted for."""
         return S3_MAX_KEY_BYTES - len(self.key_prefix.encode("utf-8"))
+
+    @property
+    def session_name(self) -> str:
+        """The role session's name, as CloudTrail shows it."""
+        return session_name(self.function_name, self.FALLBACK_NAME)
+
+
+@dataclass(frozen=True)
+class Config(Target):
+    """The writer's settings: the target, and the largest body it writes."""
+
+    max_body_bytes: int
+
+    @classmethod
+    def _settings(cls, env: Mapping[str, str]) -> dict[str, Any]:
+        return super()._settings(env) | {
+            "max_body_bytes": _positive_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+        }
+
+
+@dataclass(frozen=True)
+class ReaderConfig(Target):
+    """The reader's settings: the target, and the largest object it returns."""
+
+    FALLBACK_NAME: ClassVar[str] = READER_FALLBACK_SESSION_NAME
+
+    max_object_bytes: int
+
+    @classmethod
+    def _settings(cls, env: Mapping[str, str]) -> dict[str, Any]:
+        limit = _positive_int(env, "MAX_OBJECT_BYTES", DEFAULT_MAX_OBJECT_BYTES)
+        if limit > MAX_OBJECT_BYTES_CEILING:
+            raise ConfigurationError(
+                f"MAX_OBJECT_BYTES must be at most {MAX_OBJECT_BYTES_CEILING} (4 MiB: in base64 such an "
+                f"object still fits Lambda's 6 MB response), got {limit}"
+            )
+        return super()._settings(env) | {"max_object_bytes": limit}
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be a positive integer, got {raw!r}")
+    return value
 
 
 def _normalise_prefix(prefix: str) -> str:
@@ -109,7 +168,7 @@ def _normalise_prefix(prefix: str) -> str:
     return prefix
 
 
-def session_name(function_name: str) -> str:
+def session_name(function_name: str, fallback: str = FALLBACK_SESSION_NAME) -> str:
     """Role session name for CloudTrail: the function name, in STS's charset and 2-64 chars."""
     name = _SESSION_NAME_BAD_CHARS_RE.sub("-", function_name)[:64]
-    return name if len(name) >= 2 else FALLBACK_SESSION_NAME
+    return name if len(name) >= 2 else fallback

@@ -1,6 +1,11 @@
-"""The function's failures: one class each, SDK errors wrapped at the boundary (writer.py)."""
+"""The functions' failures: one class each, SDK errors wrapped at the boundary (writer.py, reader.py, role.py).
+
+Which response each one becomes is decided in one place, ``invocation.error_response``.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -9,25 +14,30 @@ ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
 EXPIRED_TOKEN_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
 
 
+class HandlerError(Exception):
+    """Base class for every failure either function reports."""
+
+    def log_fields(self) -> dict[str, Any]:
+        """Fields the invocation's log line carries besides the error code (never a credential)."""
+        return {}
 
 
-class WriterError(Exception):
-    """Base class for every failure this function reports."""
-
-
-class ConfigurationError(WriterError):
+class ConfigurationError(HandlerError):
     """An environment variable is missing or invalid."""
 
 
-class InvalidEvent(WriterError):
-    """The event is malformed; nothing was written."""
+class InvalidEvent(HandlerError):
+    """The event is malformed; no AWS call was made."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
 
+    def log_fields(self) -> dict[str, Any]:
+        return {"field": self.field}
 
-class AwsCallFailed(WriterError):
+
+class AwsCallFailed(HandlerError):
     """An AWS call failed; ``code`` is the AWS error code or the botocore exception name."""
 
     def __init__(self, message: str, code: str, access_denied: bool) -> None:
@@ -44,8 +54,27 @@ class PutObjectFailed(AwsCallFailed):
     """S3 did not store the object."""
 
 
-class ObjectAlreadyExists(WriterError):
+class GetObjectFailed(AwsCallFailed):
+    """S3 did not return the object."""
+
+
+class ObjectAlreadyExists(HandlerError):
     """The key holds an object this invocation did not write; nothing was written."""
+
+
+class NoSuchKey(HandlerError):
+    """The key holds no object (or only a delete marker)."""
+
+
+class ObjectTooLarge(HandlerError):
+    """The object is larger than the reader returns; its body was not read."""
+
+    def __init__(self, message: str, size: int) -> None:
+        super().__init__(message)
+        self.size = size
+
+    def log_fields(self) -> dict[str, Any]:
+        return {"size": self.size}
 
 
 def error_code(exc: ClientError) -> str:

@@ -39,26 +39,19 @@ Responses (``body`` is a JSON string):
 A missing or invalid configuration variable raises ``ConfigurationError`` (naming the variable), so
 Lambda reports a function error. Every invocation prints exactly one JSON log line; neither it nor
 any response ever contains credentials.
+
+The role session, the error-to-response mapping and the log line are the reader's too (role.py,
+invocation.py); this module and writer.py hold what only the writer does.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from typing import Any
 
 from .config import Config
-from .errors import (
-    AssumeRoleFailed,
-    AwsCallFailed,
-    ConfigurationError,
-    InvalidEvent,
-    ObjectAlreadyExists,
-    PutObjectFailed,
-    WriterError,
-)
+from .errors import ConfigurationError  # noqa: F401 - raised to Lambda (invocation.run); tests name it here
 from .events import parse_event
+from .invocation import respond, run
 from .writer import RoleWriter
 
 # ----------------------------------------------------------------------------------------------
@@ -95,62 +88,15 @@ def _reset_for_tests(writer: RoleWriter | None = None) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-
-def _error_response(exc: WriterError, config: Config | None) -> tuple[int, dict[str, str]]:
-    """The one place that turns a failure into a status code and a JSON error body."""
-    if isinstance(exc, InvalidEvent):
-        return 400, {"error": "InvalidEvent", "message": str(exc)}
-    if isinstance(exc, AssumeRoleFailed) and exc.access_denied:
-        role = config.role_arn if config else "the target role"
-        return 403, {
-            "error": "AccessDenied",
-            "message": f"access denied assuming role {role} ({exc.code})",
-        }
-    if isinstance(exc, PutObjectFailed) and exc.access_denied:
-        return 403, {"error": "AccessDenied", "message": f"access denied: {exc}"}
-    if isinstance(exc, ObjectAlreadyExists):
-        return 409, {"error": "ObjectAlreadyExists", "message": str(exc)}
-    if isinstance(exc, AwsCallFailed):
-        return 502, {"error": exc.code, "message": str(exc)}
-    return 500, {"error": type(exc).__name__, "message": str(exc)}
-
-
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     """Validate the event, then write one object into the target bucket as the target role."""
-    started = time.perf_counter()
-    log: dict[str, Any] = {
-        "function": os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
-        "request_id": getattr(context, "aws_request_id", None),
-        "bucket": None,
-        "key": None,
-        "error": None,
-    }
-    config: Config | None = None
-    status: int = 500  # what an exception escaping this function amounts to
-    body: dict[str, Any] = {}
-    try:
-        config = _get_config()
-        log["bucket"] = config.bucket
+
+    def write(config: Config, log: dict[str, Any]) -> dict[str, Any]:
         request = parse_event(event, config, request_id=log["request_id"])
         log["key"] = request.key
         written = _get_writer().put(request)
-        status, body = 200, written.location
         log["credentials_refreshed"] = written.credentials_refreshed
         log["lost_response_recovered"] = written.lost_response_recovered
-    except ConfigurationError as exc:
-        # Misconfiguration is the operator's problem, not the caller's: fail the invocation.
-        log["error"], log["message"] = "ConfigurationError", str(exc)
-        raise
-    except WriterError as exc:
-        status, body = _error_response(exc, config)
-        log["error"] = body["error"]
-        if isinstance(exc, InvalidEvent):
-            log["field"] = exc.field
-    except Exception as exc:  # a bug: let Lambda report it, but still write the log line
-        log["error"] = type(exc).__name__
-        raise
-    finally:
-        log["status"] = status
-        log["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-        print(json.dumps(log, default=str), flush=True)
-    return {"statusCode": status, "body": json.dumps(body)}
+        return respond(200, written.location)
+
+    return run(context, _get_config, write)

@@ -1,5 +1,5 @@
-"""The AWS boundary: an S3 client signed with refreshable credentials of the target role, built once per
-container, that writes each object exactly once."""
+"""The writer's AWS boundary: an S3 client signed with refreshable credentials of the target role (role.py),
+built once per container, that writes each object exactly once."""
 
 from __future__ import annotations
 
@@ -10,14 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import botocore.session
-from botocore.config import Config as BotocoreConfig
-from botocore.credentials import (
-    CredentialProvider,
-    CredentialResolver,
-    Credentials,
-    DeferredRefreshableCredentials,
-)
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -25,56 +17,18 @@ from botocore.exceptions import (
     EndpointConnectionError,
 )
 
-from .config import Config, session_name
+from .config import Config
 from .errors import (
-    EXPIRED_TOKEN_CODES,
-    AssumeRoleFailed,
     ObjectAlreadyExists,
     PutObjectFailed,
     describe_sdk_error,
     error_code,
 )
 from .events import PutRequest
+from .role import RoleSession
 
-# Role chaining (a Lambda execution role session assuming another role) is capped at 1 hour.
-SESSION_DURATION_SECONDS = 3600
 # 503 from S3 is SlowDown: the request was refused, so it stored nothing.
 _REFUSED_STATUS = 503
-
-CLIENT_CONFIG = BotocoreConfig(
-    connect_timeout=2,
-    read_timeout=5,
-    # botocore's standard mode retries throttling, 5xx and connection errors with jittered
-    # exponential back-off. Its "max_attempts" counts *retries* (3 meant 4 attempts);
-    # "total_max_attempts" counts attempts: 3, AWS's standard default, keeps a failing call to
-    # about 3 s of back-off at most (throttling; 0.15 s otherwise).
-    retries={"mode": "standard", "total_max_attempts": 3},
-)
-
-
-
-
-class _FixedCredentialProvider(CredentialProvider):
-    """Hands a botocore session one credentials object (ours, refreshable)."""
-
-    METHOD = "assume-role"
-
-    def __init__(self, credentials: Credentials) -> None:
-        super().__init__()
-        self._credentials = credentials
-
-    def load(self) -> Credentials:
-        return self._credentials
-
-
-class _RoleCredentials(DeferredRefreshableCredentials):
-    """botocore's deferred refreshable credentials, and a way to drop them when S3 says expired."""
-
-    def expire(self) -> None:
-        """Forget the current credentials, as if none had been fetched yet: the next request signed
-        with them takes botocore's first-use path, a mandatory refresh, i.e. a new AssumeRole."""
-        with self._refresh_lock:
-            self._frozen_credentials = None
 
 
 @dataclass(frozen=True)
@@ -89,9 +43,8 @@ class Written:
 class RoleWriter:
     """An S3 client in the target region signed with refreshable credentials of the target role.
 
-    Built once per container. ``sts_client`` (default: one built from the execution role's own
-    credentials) and ``clock`` (for botocore's expiry checks) exist so tests can inject them.
-    Serves one invocation at a time, as a Lambda execution environment does.
+    Built once per container. ``sts_client`` and ``clock`` go to its ``RoleSession``, so tests
+    can inject them. Serves one invocation at a time, as a Lambda execution environment does.
     """
 
     def __init__(
@@ -102,49 +55,11 @@ class RoleWriter:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
-        if sts_client is None:
-            sts_client = botocore.session.Session().create_client(
-                "sts", region_name=config.sts_region, config=CLIENT_CONFIG
-            )
-        self.sts = sts_client
-        extra = {"time_fetcher": clock} if clock is not None else {}
-        # Deferred: no AssumeRole until the first request is signed; then botocore refreshes
-        # (advisory 15 min, mandatory 10 min before expiry) by calling _assume_role again.
-        self.credentials = _RoleCredentials(
-            refresh_using=self._assume_role, method="assume-role", **extra
-        )
-        session = botocore.session.Session()
-        session.register_component(
-            "credential_provider", CredentialResolver([_FixedCredentialProvider(self.credentials)])
-        )
-        self.s3 = session.create_client("s3", region_name=config.region, config=CLIENT_CONFIG)
+        self.role = RoleSession(config, sts_client=sts_client, clock=clock)
+        self.sts = self.role.sts
+        self.s3 = self.role.client("s3")
         self.s3.meta.events.register("needs-retry.s3.PutObject", self._note_attempt)
         self._unanswered_puts = 0
-
-    def _assume_role(self) -> dict[str, str]:
-        params: dict[str, Any] = {
-            "RoleArn": self.config.role_arn,
-            "RoleSessionName": session_name(self.config.function_name),
-            "DurationSeconds": SESSION_DURATION_SECONDS,
-        }
-        if self.config.external_id is not None:
-            params["ExternalId"] = self.config.external_id
-        try:
-            credentials = self.sts.assume_role(**params)["Credentials"]
-        except (BotoCoreError, ClientError) as exc:
-            code, denied = describe_sdk_error(exc)
-            raise AssumeRoleFailed(
-                f"could not assume role {self.config.role_arn} ({code})", code, denied
-            ) from exc
-        expiration = credentials["Expiration"]
-        return {
-            "access_key": credentials["AccessKeyId"],
-            "secret_key": credentials["SecretAccessKey"],
-            "token": credentials["SessionToken"],
-            "expiry_time": expiration.isoformat()
-            if isinstance(expiration, datetime)
-            else str(expiration),
-        }
 
     def _note_attempt(
         self, response: Any = None, caught_exception: Exception | None = None, **_: Any
@@ -185,28 +100,18 @@ class RoleWriter:
             "ContentMD5": base64.b64encode(md5.digest()).decode(),
             "IfNoneMatch": "*",
         }
-        refreshed = False
         try:
-            try:
-                response = self.s3.put_object(**params)
-            except ClientError as exc:
-                if error_code(exc) not in EXPIRED_TOKEN_CODES:
-                    raise
-                # The session expired before botocore expected it to (revoked, or the clock
-                # is off): botocore refreshes on its own clock only, and standard retries do
-                # not retry ExpiredToken (nor would a retry help: it re-signs with the same
-                # session). So assume the role again and send the PUT once more, once.
-                self.credentials.expire()
-                refreshed = True
-                response = self.s3.put_object(**params)
+            # An ExpiredToken answer assumes the role again and sends the PUT once more (role.py).
+            response = self.role.call(self.s3.put_object, **params)
         except ClientError as exc:
             if error_code(exc) == "PreconditionFailed":
+                refreshed = self.role.last_call_refreshed
                 return self._own_write_or_conflict(request, md5.hexdigest(), refreshed)
             raise self._put_failed(request, exc) from exc
         except BotoCoreError as exc:
             raise self._put_failed(request, exc) from exc
         location = self._location(request, response.get("ETag"), response.get("VersionId"))
-        return Written(location, credentials_refreshed=refreshed)
+        return Written(location, credentials_refreshed=self.role.last_call_refreshed)
 
     def _own_write_or_conflict(
         self, request: PutRequest, md5_hex: str, refreshed: bool

@@ -1,4 +1,5 @@
-"""Fixtures for the Lambda handler: two moto accounts, the handler's environment, a LambdaContext.
+"""Fixtures for the Lambda handlers (writer and reader): two moto accounts, each handler's environment, a
+LambdaContext.
 
 How the two accounts are told apart in moto 5 (see moto/core/responses.py get_current_account and
 moto/iam/models.py get_account_id_from): a request belongs to MOTO_ACCOUNT_ID when that variable is
@@ -7,25 +8,32 @@ with MOTO_ACCOUNT_ID set, then unsets it and gives the "Lambda" the access key o
 (standing in for the execution role). moto's AssumeRole into a role ARN of the PROD account returns
 an ASIA key owned by PROD (moto/sts/models.py _create_access_key), so the handler's S3 calls are
 PROD's. MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS=false makes moto refuse S3 calls on a bucket of another
-account, so an object can only land in the PROD bucket if the handler really used the role.
+account, so an object can only land in the PROD bucket (or be read from it) if the handler really used the role.
+
+moto evaluates no IAM policy here (neither trust nor permissions): the roles' policies are what the stack grants,
+for the reader's, whose s3:ListBucket on the prefix is why a missing key is NoSuchKey rather than AccessDenied.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
 import botocore.loaders
 import botocore.session
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.stub import Stubber
 from moto import mock_aws
 from moto.sts.models import sts_backends
 
-from lambda_handler import handler
+from lambda_handler import handler, reader_handler
 
 PROD_ACCOUNT = "111111111111"
 DEV_ACCOUNT = "222222222222"
@@ -35,6 +43,9 @@ ROLE_NAME = "cross-account-s3-writer"
 ROLE_ARN = f"arn:aws:iam::{PROD_ACCOUNT}:role/{ROLE_NAME}"
 KEY_PREFIX = "incoming/"
 FUNCTION_NAME = "dev-cross-account-writer"
+READER_ROLE_NAME = "cross-account-s3-reader"
+READER_ROLE_ARN = f"arn:aws:iam::{PROD_ACCOUNT}:role/{READER_ROLE_NAME}"
+READER_FUNCTION_NAME = "dev-cross-account-reader"
 EVENTS_DIR = Path(__file__).parent / "events"
 
 _SCRUBBED_ENV = (
@@ -53,6 +64,7 @@ _SCRUBBED_ENV = (
     "TARGET_REGION",
     "EXTERNAL_ID",
     "MAX_BODY_BYTES",
+    "MAX_OBJECT_BYTES",
 )
 
 
@@ -77,11 +89,15 @@ class Accounts:
         """Every object version in the PROD bucket (versioning is on, so nothing hides)."""
         return self.prod_s3.list_object_versions(Bucket=BUCKET).get("Versions", [])
 
+    def put(self, relative_key: str, body: bytes, **extra: Any) -> dict[str, Any]:
+        """Store an object under the prefix as PROD itself (for the reader to find)."""
+        return self.prod_s3.put_object(Bucket=BUCKET, Key=KEY_PREFIX + relative_key, Body=body, **extra)
+
     @staticmethod
-    def sessions_of_prod_role() -> int:
-        """How many times moto's STS handed out credentials for the PROD role (server side)."""
+    def sessions_of_prod_role(role_arn: str = ROLE_ARN) -> int:
+        """How many times moto's STS handed out credentials for a PROD role (server side)."""
         backend = sts_backends[PROD_ACCOUNT]["aws"]
-        return sum(1 for role in backend.assumed_roles if role.role_arn == ROLE_ARN)
+        return sum(1 for role in backend.assumed_roles if role.role_arn == role_arn)
 
 
 @dataclass
@@ -186,6 +202,30 @@ def _create_prod(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
             }
         ),
     )
+    # The reader's role: read objects under the prefix, and list only the prefix (so a missing key is NoSuchKey).
+    iam.create_role(RoleName=READER_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName=READER_ROLE_NAME,
+        PolicyName="read-prefix",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{BUCKET}/{KEY_PREFIX}*",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:ListBucket",
+                        "Resource": f"arn:aws:s3:::{BUCKET}",
+                        "Condition": {"StringLike": {"s3:prefix": [f"{KEY_PREFIX}*"]}},
+                    },
+                ],
+            }
+        ),
+    )
     # An identity inside PROD, only for the tests' own assertions on the bucket.
     iam.create_user(UserName="test-inspector")
     key = iam.create_access_key(UserName="test-inspector")["AccessKey"]
@@ -234,6 +274,14 @@ def lambda_env(accounts: Accounts, monkeypatch: pytest.MonkeyPatch) -> Accounts:
     return accounts
 
 
+@pytest.fixture
+def reader_env(lambda_env: Accounts, monkeypatch: pytest.MonkeyPatch) -> Accounts:
+    """The environment Lambda and the stack give the reader: the writer's, with the reader's role and name."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", READER_FUNCTION_NAME)
+    monkeypatch.setenv("TARGET_ROLE_ARN", READER_ROLE_ARN)
+    return lambda_env
+
+
 @pytest.fixture(autouse=True)
 def test_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sessions the handler creates share the model loader and can be watched (see StsCalls)."""
@@ -244,8 +292,10 @@ def test_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
 def fresh_handler_state() -> Iterator[None]:
     """Every test starts from a cold container: no cached configuration, clients or credentials."""
     handler._reset_for_tests()
+    reader_handler._reset_for_tests()
     yield
     handler._reset_for_tests()
+    reader_handler._reset_for_tests()
 
 
 @pytest.fixture
@@ -273,9 +323,88 @@ def install_writer(lambda_env: Accounts) -> Callable[..., handler.RoleWriter]:
 
 
 @pytest.fixture
+def install_reader(reader_env: Accounts) -> Callable[..., reader_handler.RoleReader]:
+    """Rebuild the reader handler's reader from the current environment, with optional injections
+    (as ``install_writer`` does for the writer)."""
+
+    def install(**injected: Any) -> reader_handler.RoleReader:
+        reader = reader_handler.RoleReader(reader_handler.ReaderConfig.from_env(), **injected)
+        reader_handler._reset_for_tests(reader)
+        return reader
+
+    return install
+
+
+@pytest.fixture
 def context() -> LambdaContext:
     return LambdaContext()
 
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS_DIR / name).read_text())
+
+
+# --- helpers both handlers' tests use ------------------------------------------------------------
+
+
+def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+
+
+def stubbed_sts(error_code: str, status: int) -> Any:
+    """A real botocore STS client whose AssumeRole answers with the given error, offline."""
+    sts = botocore.session.Session().create_client("sts", region_name=REGION)
+    stubber = Stubber(sts)
+    stubber.add_client_error(
+        "assume_role",
+        service_error_code=error_code,
+        service_message=f"User: arn:aws:sts::{DEV_ACCOUNT}:assumed-role/x/y is not authorized",
+        http_status_code=status,
+    )
+    stubber.activate()
+    return sts
+
+
+def signing_keys(function: Any, operation: str = "PutObject") -> list[str]:
+    """Record the access key id that signs each ``operation`` sent by the writer's (or reader's) S3 client."""
+    keys: list[str] = []
+
+    def on_send(request: Any, **_: Any) -> None:
+        authorization = request.headers["Authorization"]
+        authorization = authorization.decode() if isinstance(authorization, bytes) else authorization
+        keys.append(authorization.split("Credential=", 1)[1].split("/", 1)[0])
+
+    function.s3.meta.events.register(f"before-send.s3.{operation}", on_send)
+    return keys
+
+
+class FakeClock:
+    """botocore's time_fetcher for the refreshable credentials: real time plus an offset."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+
+class _RawBody(io.BytesIO):
+    def stream(self, **_: Any) -> Any:
+        yield self.getvalue()
+
+
+def s3_answer(status: int, code: str, message: str) -> Callable[[Any], AWSResponse]:
+    """A scripted attempt: S3 answers with this error document."""
+    document = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+        f"<Message>{message}</Message><RequestId>test</RequestId></Error>"
+    ).encode()
+
+    def answer(request: Any) -> AWSResponse:
+        headers = {"Content-Type": "application/xml"}
+        return AWSResponse(request.url, status, headers, _RawBody(document))
+
+    return answer
+
+
+EXPIRED_TOKEN = s3_answer(400, "ExpiredToken", "The provided token has expired.")

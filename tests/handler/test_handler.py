@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import logging
 import os
@@ -13,31 +12,34 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 from botocore.retries.standard import ExponentialBackoff
-from botocore.stub import Stubber
 from moto.core.models import botocore_stubber
 
 from lambda_handler import config, handler
 
 from .conftest import (
     BUCKET,
-    DEV_ACCOUNT,
+    EXPIRED_TOKEN,
     FUNCTION_NAME,
     KEY_PREFIX,
     REGION,
     ROLE_ARN,
     Accounts,
+    FakeClock,
     LambdaContext,
     StsCalls,
     load_event,
+    log_lines,
+    s3_answer,
+    signing_keys,
+    stubbed_sts,
 )
 
 MAX_KEY_BYTES = 1024 - len(KEY_PREFIX.encode())
@@ -48,47 +50,6 @@ def invoke(event: Any, context: object) -> tuple[int, dict[str, Any]]:  # any ob
     response = handler.lambda_handler(event, context)
     assert set(response) == {"statusCode", "body"}
     return response["statusCode"], json.loads(response["body"])
-
-
-def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-
-
-def stubbed_sts(error_code: str, status: int) -> Any:
-    """A real botocore STS client whose AssumeRole answers with the given error, offline."""
-    sts = botocore.session.Session().create_client("sts", region_name=REGION)
-    stubber = Stubber(sts)
-    stubber.add_client_error(
-        "assume_role",
-        service_error_code=error_code,
-        service_message=f"User: arn:aws:sts::{DEV_ACCOUNT}:assumed-role/x/y is not authorized",
-        http_status_code=status,
-    )
-    stubber.activate()
-    return sts
-
-
-def signing_keys(writer: handler.RoleWriter) -> list[str]:
-    """Record the access key id that signs each PutObject sent by the writer's S3 client."""
-    keys: list[str] = []
-
-    def on_send(request: Any, **_: Any) -> None:
-        authorization = request.headers["Authorization"]
-        authorization = authorization.decode() if isinstance(authorization, bytes) else authorization
-        keys.append(authorization.split("Credential=", 1)[1].split("/", 1)[0])
-
-    writer.s3.meta.events.register("before-send.s3.PutObject", on_send)
-    return keys
-
-
-class FakeClock:
-    """botocore's time_fetcher for the refreshable credentials: real time plus an offset."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
 
 
 # --- success -----------------------------------------------------------------------------------
@@ -367,27 +328,7 @@ def test_other_errors_give_502(
 # --- exactly one object: conditional writes, lost answers, expired sessions ---------------------
 
 
-class _RawBody(io.BytesIO):
-    def stream(self, **_: Any) -> Any:
-        yield self.getvalue()
-
-
-def s3_answer(status: int, code: str, message: str) -> Callable[[Any], AWSResponse]:
-    """A scripted attempt: S3 answers with this error document."""
-    document = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-        f"<Message>{message}</Message><RequestId>test</RequestId></Error>"
-    ).encode()
-
-    def answer(request: Any) -> AWSResponse:
-        headers = {"Content-Type": "application/xml"}
-        return AWSResponse(request.url, status, headers, _RawBody(document))
-
-    return answer
-
-
 SLOW_DOWN = s3_answer(503, "SlowDown", "Please reduce your request rate.")
-EXPIRED_TOKEN = s3_answer(400, "ExpiredToken", "The provided token has expired.")
 
 
 def stored_then_lost(request: Any) -> None:

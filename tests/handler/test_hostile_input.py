@@ -1,4 +1,4 @@
-"""Property-based specs for the handler's event: whatever arrives, it answers and never misbehaves.
+"""Property-based specs for the handlers' events: whatever arrives, they answer and never misbehave.
 
 Properties, for every event hypothesis can think of:
 
@@ -17,12 +17,17 @@ STS watcher and moto's own record of sessions would both see), the bucket's obje
 AssumeRole counts are compared before and after each invocation, and the log buffer is drained.
 Object versions are read from moto's backend rather than by ListObjectVersions, because moto cannot
 render keys holding XML-1.0-invalid characters (e.g. U+FFFE, which S3 itself accepts) in a listing.
+
+The reader (at the end) is held to the same shape, one log line and rejections, and for any valid key
+answers 200 with the object's exact bytes or 404 NoSuchKey, and never writes.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +37,15 @@ from hypothesis import event as label
 from hypothesis import strategies as st
 from moto.s3.models import s3_backends
 
-from lambda_handler import config, events, handler
+from lambda_handler import config, events, handler, reader_handler
 
 from .conftest import (
     BUCKET,
     FUNCTION_NAME,
     KEY_PREFIX,
     PROD_ACCOUNT,
+    READER_ROLE_ARN,
+    ROLE_ARN,
     Accounts,
     LambdaContext,
     StsCalls,
@@ -181,6 +188,10 @@ class World:
     sts: StsCalls
     capsys: pytest.CaptureFixture[str]
     context: LambdaContext
+    # The function under test: the writer unless told otherwise.
+    entry: Callable[[Any, Any], dict[str, Any]] = handler.lambda_handler
+    reset: Callable[[], None] = handler._reset_for_tests
+    role_arn: str = ROLE_ARN
 
     @staticmethod
     def stored() -> list[tuple[str, str]]:
@@ -189,7 +200,7 @@ class World:
         return sorted((key, v.version_id) for key, versions in bucket.keys.iterlists() for v in versions)
 
     def _assume_role_count(self) -> int:
-        return len(self.sts.params) + Accounts.sessions_of_prod_role()
+        return len(self.sts.params) + Accounts.sessions_of_prod_role(self.role_arn)
 
     def invoke(self, event: Any, *, cold: bool = False) -> Outcome:
         """Call the handler; check the shape of every response and its one log line.
@@ -197,10 +208,10 @@ class World:
         ``cold``: start from a cold container, so a write would have to assume the role first.
         """
         if cold:
-            handler._reset_for_tests()
+            self.reset()
         before, assumed = self.stored(), self._assume_role_count()
         self.capsys.readouterr()
-        response = handler.lambda_handler(event, self.context)  # must never raise
+        response = self.entry(event, self.context)  # must never raise
         lines = self.capsys.readouterr().out.splitlines()
         assert isinstance(response, dict) and set(response) == {"statusCode", "body"}, response
         status = response["statusCode"]
@@ -420,3 +431,76 @@ def test_valid_events_are_written_under_the_prefix_byte_for_byte(
     if again and "key" in event and first.status == 200:
         # Keys are write-once: the same key again is refused and the first object stays as it was.
         world.assert_accepted(event | {"body": "something else"})
+
+
+# --- the reader -----------------------------------------------------------------------------------
+
+READ_FIELDS = events.READ_EVENT_FIELDS
+# What the PROD bucket holds under the prefix for the reader to find: text, bytes that are not UTF-8, nothing.
+READABLE = {"a.txt": "some text, café".encode(), "bin/blob": b"\xff\xfe\x00", "empty": b""}
+
+
+def read_bad_fields(event: Any) -> set[str]:
+    """Every field the reader may name for this event; empty when the event is valid."""
+    if not isinstance(event, dict):
+        return {"event"}
+    bad = {str(name) for name in event if name not in READ_FIELDS}
+    if not key_is_valid(event.get("key")):  # missing, not a string, or not a key
+        bad.add("key")
+    return bad
+
+
+READ_EVENTS = st.one_of(
+    JSON_VALUES,
+    st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES),
+    st.fixed_dictionaries(
+        {"key": st.one_of(st.sampled_from(sorted(READABLE)), VALID_KEY, HOSTILE_KEY, ANY_TEXT)},
+        optional={"body": JSON_VALUES},
+    ),
+    # Valid events, so that reads (found or not) are as well explored as rejections.
+    st.fixed_dictionaries({"key": st.one_of(st.sampled_from(sorted(READABLE)), VALID_KEY)}),
+)
+
+
+@pytest.fixture
+def reader_world(
+    reader_env: Accounts, sts_calls: StsCalls, capsys: pytest.CaptureFixture[str], context: LambdaContext
+) -> World:
+    for key, data in READABLE.items():
+        reader_env.put(key, data)
+    return World(reader_env, sts_calls, capsys, context, entry=reader_handler.lambda_handler,
+                 reset=reader_handler._reset_for_tests, role_arn=READER_ROLE_ARN)
+
+
+@settings(REJECTS, max_examples=150)
+@given(event=READ_EVENTS)
+@example(event={"key": "a.txt"}).via("text")
+@example(event={"key": "bin/blob"}).via("bytes that are not UTF-8")
+@example(event={"key": "a.txt", "body": "x"}).via("a writer's field")
+@example(event={"key": "no-such\ufffe"}).via("a missing key S3 accepts but an XML error document cannot hold")
+def test_the_reader_answers_any_json_value_well_formed_reads_only_valid_keys_and_never_writes(
+    reader_world: World, event: Any
+) -> None:
+    out = reader_world.invoke(event, cold=True)
+
+    label(f"status {out.status}")
+    assert not out.wrote, "the reader wrote something"
+    bad = read_bad_fields(event)
+    if bad:
+        assert out.status == 400, (event, out.body)
+        assert_rejection(out, bad)
+        return
+    key = KEY_PREFIX + event["key"]
+    assert out.log["key"] == key
+    if event["key"] not in READABLE:
+        assert (out.status, out.body["error"]) == (404, "NoSuchKey"), (event, out.body)
+        assert key in out.body["message"]
+        return
+    assert out.status == 200, (event, out.body)
+    data = READABLE[event["key"]]
+    assert (out.body["bucket"], out.body["key"], out.body["size"]) == (BUCKET, key, len(data))
+    if out.body["encoding"] == "utf-8":
+        assert out.body["body"].encode("utf-8") == data
+    else:
+        assert out.body["encoding"] == "base64"
+        assert base64.b64decode(out.body["body"], validate=True) == data
