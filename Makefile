@@ -71,9 +71,9 @@ bench-fresh: venv
 typecheck: venv
 	$(VENV)/bin/pyrefly check --config pyrefly.toml --python-interpreter-path $(PY)
 
-## make snapshots: regenerate tests/snapshots/{prod,dev}.json from the program (review the diff, commit it)
+## make snapshots: regenerate tests/snapshots/STACK.json of every stack file from the program (review the diff, commit it)
 snapshots: venv
-	for stack in prod dev; do \
+	for stack in $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml)); do \
 	  $(PY) -m localcloud synth -s $$stack > tests/snapshots/$$stack.json.tmp && \
 	  mv tests/snapshots/$$stack.json.tmp tests/snapshots/$$stack.json || { rm -f tests/snapshots/$$stack.json.tmp; exit 1; }; \
 	done

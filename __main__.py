@@ -1,4 +1,5 @@
-"""cross-account-s3: the prod stack owns the bucket and the role, the dev stack the principals that use it."""
+"""cross-account-s3: the prod stack owns the bucket and one role per grant; each consumer stack, the principals
+of one consumer account that use its grant."""
 
 from pathlib import Path
 
@@ -8,9 +9,10 @@ import pulumi_aws as aws
 from components import settings
 from components.assume_group import AssumeGroup, AssumeGroupArgs
 from components.cli_profile import cli_profile_snippet
+from components.grant_function import GrantFunction, GrantFunctionArgs
+from components.grant_reference import GrantReference
+from components.grant_role import GrantRole, GrantRoleArgs
 from components.hardened_bucket import HardenedBucket, HardenedBucketArgs
-from components.writer_function import WriterFunction, WriterFunctionArgs
-from components.writer_role import WriterRole, WriterRoleArgs
 
 config = settings.load()
 
@@ -21,66 +23,71 @@ if isinstance(config, settings.ProdSettings):
         force_destroy=config.force_destroy,
         tags=config.tags,
     ))
-    role = WriterRole("writer", WriterRoleArgs(
-        role_name=config.role_name,
-        dev_account_id=config.dev_account_id,
-        trusted_role_names=config.trusted_role_names,
-        trusted_user_names=config.trusted_user_names,
-        bucket_name=bucket.bucket_name,
-        key_prefix=config.key_prefix,
-        allow_read=config.allow_read,
-        external_id=config.external_id,
-        require_mfa=config.require_mfa,
-        max_session_seconds=config.max_session_seconds,
-        permissions_boundary_arn=config.permissions_boundary_arn,
-        tags=config.tags,
-    ))
-    pulumi.export("roleArn", role.role_arn)
-    pulumi.export("roleName", role.role_name)
+    grants = {}
+    for grant in config.grants:
+        role = GrantRole(grant.name, GrantRoleArgs(
+            grant=grant,
+            bucket_name=bucket.bucket_name,
+            permissions_boundary_arn=config.permissions_boundary_arn,
+            tags=config.tags,
+        ))
+        grants[grant.name] = {
+            "roleArn": role.role_arn,
+            "roleName": role.role_name,
+            "accountId": grant.account_id,
+            "keyPrefix": grant.key_prefix,
+            "access": grant.access.value,
+            "mfaRequired": grant.require_mfa,
+            "maxSessionDuration": grant.max_session_seconds,
+            "externalIdRequired": grant.external_id is not None,
+        }
+    pulumi.export("grants", grants)
+    # Apart from grants: a secret inside grants would make the whole map secret for every consumer.
+    pulumi.export("grantExternalIds", pulumi.Output.secret(
+        {grant.name: grant.external_id for grant in config.grants if grant.external_id}))
     pulumi.export("bucketName", bucket.bucket_name)
     pulumi.export("bucketArn", bucket.bucket_arn)
-    pulumi.export("keyPrefix", config.key_prefix)
     pulumi.export("region", config.region)
-    pulumi.export("mfaRequired", config.require_mfa)
-    pulumi.export("maxSessionDuration", config.max_session_seconds)
-    if config.external_id:
-        pulumi.export("externalId", pulumi.Output.secret(config.external_id))
 
 else:
-    prod = pulumi.StackReference(config.prod_stack)
-    role_arn = prod.require_output("roleArn")
-    external_id = prod.get_output("externalId")
-    writer = WriterFunction("writer", WriterFunctionArgs(
-        function_name=config.function_name,
-        execution_role_name=config.execution_role_name,
-        code_dir=Path(__file__).parent / "lambda_handler",
-        target_role_arn=role_arn,
-        target_bucket=prod.require_output("bucketName"),
-        target_key_prefix=prod.require_output("keyPrefix"),
-        target_region=prod.require_output("region"),
-        external_id=external_id,
-        timeout_seconds=config.lambda_timeout,
-        memory_mb=config.lambda_memory,
-        log_retention_days=config.log_retention_days,
-        max_body_bytes=config.max_body_bytes,
-        tags=config.tags,
-    ))
-    mfa_required = prod.require_output("mfaRequired")
+    consumer_account_id = aws.get_caller_identity_output().account_id
+    grant = GrantReference(config, consumer_account_id)
+    if config.workload is not settings.Workload.NONE:
+        function = GrantFunction(config.workload.value, GrantFunctionArgs(
+            workload=config.workload,
+            function_name=config.function_name,
+            execution_role_name=config.execution_role_name,
+            code_dir=Path(__file__).parent / "lambda_handler",
+            target_role_arn=grant.role_arn,
+            target_bucket=grant.bucket_name,
+            target_key_prefix=grant.key_prefix,
+            target_region=grant.region,
+            external_id=grant.external_id,
+            timeout_seconds=config.lambda_timeout,
+            memory_mb=config.lambda_memory,
+            log_retention_days=config.log_retention_days,
+            max_body_bytes=config.max_body_bytes,
+            max_object_bytes=config.max_object_bytes,
+            tags=config.tags,
+        ))
+        pulumi.export("functionName", function.function_name)
+        pulumi.export("functionArn", function.function_arn)
+        pulumi.export("executionRoleArn", function.execution_role_arn)
     group = AssumeGroup("humans", AssumeGroupArgs(
         group_name=config.group_name,
         user_names=config.group_users,
-        target_role_arn=role_arn,
-        require_mfa=mfa_required,
+        target_role_arn=grant.role_arn,
+        require_mfa=grant.mfa_required,
         tags=config.tags,
     ))
-    dev_account_id = aws.get_caller_identity_output().account_id
-    pulumi.export("functionName", writer.function_name)
-    pulumi.export("functionArn", writer.function_arn)
-    pulumi.export("executionRoleArn", writer.execution_role_arn)
+    pulumi.export("grant", config.grant)
+    pulumi.export("access", grant.access)
+    pulumi.export("roleArn", grant.role_arn)
     pulumi.export("assumeGroupName", group.group_name)
     pulumi.export("assumeGroupUserArns", group.user_arns)
     pulumi.export("cliProfile", pulumi.Output.all(
-        role_arn, dev_account_id, external_id, mfa_required, prod.require_output("maxSessionDuration")
+        grant.role_arn, consumer_account_id, grant.external_id, grant.mfa_required, grant.max_session_seconds,
     ).apply(lambda v: cli_profile_snippet(
-        v[0], dev_account_id=v[1], external_id=v[2], require_mfa=bool(v[3]), duration_seconds=int(v[4]),
+        v[0], consumer_account_id=v[1], profile=f"prod-{config.grant}", source_profile=pulumi.get_stack(),
+        external_id=v[2], require_mfa=bool(v[3]), duration_seconds=int(v[4]),
     )))

@@ -1,4 +1,4 @@
-"""An IAM group in dev whose members may assume the prod writer role from the AWS CLI."""
+"""An IAM group in a consumer account whose members may assume their grant's role from the AWS CLI."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from components.policies import assume_role_policy
 @dataclass(frozen=True)
 class AssumeGroupArgs:
     group_name: str
-    user_names: tuple[str, ...]  # created here, so prod's trust policy can name them before dev exists
+    user_names: tuple[str, ...]  # created here, so prod's trust policy can name them before they exist
     target_role_arn: pulumi.Input[str]
     require_mfa: pulumi.Input[bool] = True
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -30,8 +30,8 @@ class AssumeGroup(pulumi.ComponentResource):
 
         group = aws.iam.Group(f"{name}-group", name=args.group_name, opts=child)
         aws.iam.GroupPolicy(
-            f"{name}-assume-prod-role",
-            name="assume-prod-writer-role",
+            f"{name}-assume-grant-role",
+            name="assume-grant-role",
             group=group.id,
             policy=pulumi.Output.all(args.target_role_arn, args.require_mfa).apply(
                 lambda v: assume_role_policy(v[0], require_mfa=bool(v[1])).to_json()

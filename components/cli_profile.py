@@ -1,4 +1,4 @@
-"""The AWS CLI profile a dev user pastes into ~/.aws/config to act as the prod writer role."""
+"""The AWS CLI profile a consumer's user pastes into ~/.aws/config to act as their grant's role."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ MFA_SERIAL_PLACEHOLDER = "<YOUR_MFA_DEVICE_NAME>"
 def cli_profile_snippet(
     role_arn: str,
     *,
-    dev_account_id: str,
-    profile: str = "prod-writer",
-    source_profile: str = "dev",
+    consumer_account_id: str,
+    profile: str,
+    source_profile: str,
     external_id: str | None = None,
     require_mfa: bool = False,
     duration_seconds: int = 3600,
@@ -35,7 +35,7 @@ def cli_profile_snippet(
     if external_id:
         section["external_id"] = external_id
     if require_mfa:
-        section["mfa_serial"] = arns.mfa_device(dev_account_id, MFA_SERIAL_PLACEHOLDER)
+        section["mfa_serial"] = arns.mfa_device(consumer_account_id, MFA_SERIAL_PLACEHOLDER)
     if region:
         section["region"] = region
     parser = configparser.ConfigParser(interpolation=None)

@@ -1,4 +1,5 @@
-"""The dev Lambda that assumes the prod writer role and puts objects into the prod bucket."""
+"""A consumer's Lambda: it assumes its grant's role in the data account and writes (the writer) or reads (the
+reader) objects under the grant's prefix. Both handlers live in the one lambda_handler package."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ import pulumi
 import pulumi_aws as aws
 
 from components.policies import assume_role_policy, log_writing_policy, service_trust_policy
+from components.settings import Workload
 
 RUNTIME = "python3.12"
 # The zip holds the lambda_handler package (so its modules import each other the same way in tests).
-HANDLER = "lambda_handler.handler.lambda_handler"
+HANDLERS = {
+    Workload.WRITER: "lambda_handler.handler.lambda_handler",
+    Workload.READER: "lambda_handler.reader_handler.lambda_handler",
+}
 
 
 @dataclass(frozen=True)
-class WriterFunctionArgs:
+class GrantFunctionArgs:
+    workload: Workload  # WRITER or READER
     function_name: str
     execution_role_name: str  # fixed, because prod's trust policy names this role before it exists
     code_dir: Path
@@ -29,8 +35,13 @@ class WriterFunctionArgs:
     timeout_seconds: int = 30
     memory_mb: int = 256
     log_retention_days: int = 14
-    max_body_bytes: int = 262144
+    max_body_bytes: int = 262144  # the writer's largest body
+    max_object_bytes: int = 262144  # the reader's largest object
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.workload not in HANDLERS:
+            raise ValueError(f"GrantFunction runs a writer or a reader, not {self.workload}")
 
 
 def handler_archive(code_dir: Path) -> pulumi.AssetArchive:
@@ -43,7 +54,8 @@ def handler_archive(code_dir: Path) -> pulumi.AssetArchive:
 
 
 def handler_environment(
-    role_arn: str, bucket: str, key_prefix: str, region: str, external_id: str | None, max_body_bytes: int
+    workload: Workload, role_arn: str, bucket: str, key_prefix: str, region: str, external_id: str | None,
+    size_limit: int,
 ) -> dict[str, str]:
     """The handler's whole configuration; names match lambda_handler/config.py."""
     env = {
@@ -51,20 +63,20 @@ def handler_environment(
         "TARGET_BUCKET": bucket,
         "TARGET_KEY_PREFIX": key_prefix,
         "TARGET_REGION": region,
-        "MAX_BODY_BYTES": str(max_body_bytes),
+        ("MAX_BODY_BYTES" if workload is Workload.WRITER else "MAX_OBJECT_BYTES"): str(size_limit),
     }
     if external_id:
         env["EXTERNAL_ID"] = external_id
     return env
 
 
-class WriterFunction(pulumi.ComponentResource):
+class GrantFunction(pulumi.ComponentResource):
     function_name: pulumi.Output[str]
     function_arn: pulumi.Output[str]
     execution_role_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: WriterFunctionArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("cross-account-s3:compute:WriterFunction", name, None, opts)
+    def __init__(self, name: str, args: GrantFunctionArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("cross-account-s3:compute:GrantFunction", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags) or None
 
@@ -78,14 +90,14 @@ class WriterFunction(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-execution-role",
             name=args.execution_role_name,
-            description=f"Execution role of {args.function_name}: may assume the prod writer role, nothing else",
+            description=f"Execution role of {args.function_name}: may assume its grant's role, nothing else",
             assume_role_policy=service_trust_policy("lambda.amazonaws.com").to_json(),
             tags=tags,
             opts=child,
         )
         assume = aws.iam.RolePolicy(
-            f"{name}-assume-prod-role",
-            name="assume-prod-writer-role",
+            f"{name}-assume-grant-role",
+            name="assume-grant-role",
             role=role.id,
             policy=pulumi.Output.from_input(args.target_role_arn).apply(
                 lambda arn: assume_role_policy(arn).to_json()
@@ -99,14 +111,15 @@ class WriterFunction(pulumi.ComponentResource):
             policy=log_group.arn.apply(lambda arn: log_writing_policy(arn).to_json()),
             opts=child,
         )
+        size_limit = args.max_body_bytes if args.workload is Workload.WRITER else args.max_object_bytes
         environment = pulumi.Output.all(
             args.target_role_arn, args.target_bucket, args.target_key_prefix, args.target_region, args.external_id
-        ).apply(lambda v: handler_environment(v[0], v[1], v[2], v[3], v[4], args.max_body_bytes))
+        ).apply(lambda v: handler_environment(args.workload, v[0], v[1], v[2], v[3], v[4], size_limit))
         function = aws.lambda_.Function(
             f"{name}-function",
             name=args.function_name,
             runtime=RUNTIME,
-            handler=HANDLER,
+            handler=HANDLERS[args.workload],
             code=handler_archive(args.code_dir),
             role=role.arn,
             timeout=args.timeout_seconds,

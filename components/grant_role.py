@@ -1,4 +1,4 @@
-"""The prod role that named dev principals assume to write under one prefix of one bucket."""
+"""A grant's role in the data account: named principals of one consumer account assume it to act under one prefix."""
 
 from __future__ import annotations
 
@@ -8,61 +8,40 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components import arns
-from components.policies import bucket_access_policy, trust_policy_for
+from components.policies import bucket_access_policy, grant_trust_policy
+from components.settings import Grant
 
 
 @dataclass(frozen=True)
-class WriterRoleArgs:
-    role_name: str
-    dev_account_id: str
-    trusted_role_names: tuple[str, ...]  # workloads in dev, such as the writer Lambda's execution role
-    trusted_user_names: tuple[str, ...]  # humans in dev, who assume the role from the AWS CLI
+class GrantRoleArgs:
+    grant: Grant
     bucket_name: pulumi.Input[str]
-    key_prefix: str
-    allow_read: bool = False
-    external_id: str | None = None
-    require_mfa: bool = True  # of the humans; workloads cannot present MFA
-    max_session_seconds: int = 3600
     permissions_boundary_arn: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def trusted_principal_arns(self) -> tuple[str, ...]:
-        return self.workload_arns + self.human_arns
-
-    @property
-    def workload_arns(self) -> tuple[str, ...]:
-        return tuple(arns.role(self.dev_account_id, n) for n in self.trusted_role_names)
-
-    @property
-    def human_arns(self) -> tuple[str, ...]:
-        return tuple(arns.user(self.dev_account_id, n) for n in self.trusted_user_names)
+    tags: Mapping[str, str] = field(default_factory=dict)  # the stack's; the grant's own tags override them
 
 
-class WriterRole(pulumi.ComponentResource):
+class GrantRole(pulumi.ComponentResource):
+    """One role per grant: its trust stays small (IAM's trust policy size limit), one consumer is revoked without
+    touching the others, and each consumer's calls show as its own role in CloudTrail."""
+
     role_arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: WriterRoleArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("cross-account-s3:access:WriterRole", name, None, opts)
+    def __init__(self, name: str, args: GrantRoleArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("cross-account-s3:access:GrantRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        grant = args.grant
+        tags = {**args.tags, **grant.tags, "grant": grant.name}
 
-        trust = trust_policy_for(
-            args.dev_account_id,
-            args.workload_arns,
-            args.human_arns,
-            external_id=args.external_id,
-            require_mfa_for_humans=args.require_mfa,
-        )
         role = aws.iam.Role(
             f"{name}-role",
-            name=args.role_name,
-            description="Assumed by named dev-account principals to write into the prod bucket",
-            assume_role_policy=trust.to_json(),
-            max_session_duration=args.max_session_seconds,
+            name=grant.role_name,
+            description=f"Grant {grant.name}: {grant.access.value} under {grant.key_prefix} for named principals "
+                        f"of account {grant.account_id}",
+            assume_role_policy=grant_trust_policy(grant).to_json(),
+            max_session_duration=grant.max_session_seconds,
             permissions_boundary=args.permissions_boundary_arn,
-            tags=dict(args.tags) or None,
+            tags=tags,
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -70,7 +49,7 @@ class WriterRole(pulumi.ComponentResource):
             name="bucket-access",
             role=role.id,
             policy=pulumi.Output.from_input(args.bucket_name).apply(
-                lambda bucket: bucket_access_policy(bucket, args.key_prefix, allow_read=args.allow_read).to_json()
+                lambda bucket: bucket_access_policy(bucket, grant.key_prefix, grant.access).to_json()
             ),
             opts=child,
         )

@@ -16,9 +16,12 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components import arns
+
+if TYPE_CHECKING:
+    from components.settings import Access, Grant
 
 POLICY_VERSION = "2012-10-17"
 
@@ -157,19 +160,19 @@ def _one_or_list(values: tuple[str, ...]) -> str | list[str]:
 
 
 def trust_policy_for(
-    dev_account_id: str,
+    consumer_account_id: str,
     workload_principal_arns: Iterable[str],
     human_principal_arns: Iterable[str] = (),
     *,
     external_id: str | None = None,
     require_mfa_for_humans: bool = True,
 ) -> PolicyDocument:
-    """Who in the dev account may assume the prod writer role.
+    """Who in a consumer account may assume a grant's role.
 
     IAM rejects a trust policy whose Principal names a role or user that does not exist yet, and prod is
-    deployed before dev. So the Principal is the dev account, and a condition on aws:PrincipalArn (which for
-    a role session is the role's ARN) narrows it to the named principals. Workloads (the Lambda's execution
-    role) and humans get separate statements so MFA can be required of humans only.
+    deployed before the consumers. So the Principal is the consumer account, and a condition on aws:PrincipalArn
+    (which for a role session is the role's ARN) narrows it to the named principals. Workloads (a function's
+    execution role) and humans get separate statements so MFA can be required of humans only.
     """
     workloads = tuple(sorted(set(workload_principal_arns)))
     humans = tuple(sorted(set(human_principal_arns)))
@@ -178,12 +181,12 @@ def trust_policy_for(
     base_statements = []
     if workloads:
         base_statements.append(
-            Statement("DevWorkloadsAssume", ("sts:AssumeRole",), principal=AccountPrincipal(dev_account_id))
+            Statement("WorkloadsAssume", ("sts:AssumeRole",), principal=AccountPrincipal(consumer_account_id))
             .with_condition("ArnEquals", "aws:PrincipalArn", workloads)
         )
     if humans:
         human = Statement(
-            "DevHumansAssume", ("sts:AssumeRole",), principal=AccountPrincipal(dev_account_id)
+            "HumansAssume", ("sts:AssumeRole",), principal=AccountPrincipal(consumer_account_id)
         ).with_condition("ArnEquals", "aws:PrincipalArn", humans)
         if require_mfa_for_humans:
             human = human.with_condition("Bool", "aws:MultiFactorAuthPresent", "true")
@@ -193,21 +196,34 @@ def trust_policy_for(
     return PolicyDocument(tuple(base_statements))
 
 
-def bucket_access_policy(bucket: str, key_prefix: str, *, allow_read: bool = False) -> PolicyDocument:
-    """What the prod writer role may do: write (and optionally read) objects under one prefix of one bucket.
+def grant_trust_policy(grant: Grant) -> PolicyDocument:
+    """A grant's trust policy: its named principals of its account, MFA for its humans, its external ID."""
+    return trust_policy_for(
+        grant.account_id,
+        (arns.role(grant.account_id, name) for name in grant.role_names),
+        (arns.user(grant.account_id, name) for name in grant.user_names),
+        external_id=grant.external_id,
+        require_mfa_for_humans=grant.require_mfa,
+    )
 
-    Listing is granted on the bucket ARN but only for requests whose s3:prefix is under the key prefix; a
-    ListBucket without a prefix has no s3:prefix key, so StringLike does not match and it is denied.
+
+def bucket_access_policy(bucket: str, key_prefix: str, access: Access) -> PolicyDocument:
+    """What a grant's role may do: write and/or read objects under one prefix of one bucket, and list that prefix.
+
+    Never deletes, ACLs or policy changes. Listing is granted on the bucket ARN but only for requests whose s3:prefix
+    is under the key prefix; a ListBucket without a prefix has no s3:prefix key, so StringLike does not match and
+    it is denied.
     """
-    statements = [
-        Statement("WriteObjectsUnderPrefix", ("s3:PutObject",), resources=(arns.objects(bucket, key_prefix),)),
+    objects = (arns.objects(bucket, key_prefix),)
+    statements = []
+    if access.writes:
+        statements.append(Statement("WriteObjectsUnderPrefix", ("s3:PutObject",), resources=objects))
+    if access.reads:
+        statements.append(Statement("ReadObjectsUnderPrefix", ("s3:GetObject",), resources=objects))
+    statements.append(
         Statement("ListObjectsUnderPrefix", ("s3:ListBucket",), resources=(arns.bucket(bucket),))
-        .with_condition("StringLike", "s3:prefix", (f"{key_prefix}*",)),
-    ]
-    if allow_read:
-        statements.append(
-            Statement("ReadObjectsUnderPrefix", ("s3:GetObject",), resources=(arns.objects(bucket, key_prefix),))
-        )
+        .with_condition("StringLike", "s3:prefix", (f"{key_prefix}*",))
+    )
     return PolicyDocument(tuple(statements))
 
 
@@ -225,12 +241,12 @@ def tls_only_bucket_policy(bucket: str) -> PolicyDocument:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The dev side.
+# The consumer side.
 
 
 def assume_role_policy(target_role_arn: str, *, require_mfa: bool = False) -> PolicyDocument:
     """An identity policy allowing sts:AssumeRole on exactly one role, and nothing else."""
-    statement = Statement("AssumeProdWriterRole", ("sts:AssumeRole",), resources=(target_role_arn,))
+    statement = Statement("AssumeGrantRole", ("sts:AssumeRole",), resources=(target_role_arn,))
     if require_mfa:
         statement = statement.with_condition("Bool", "aws:MultiFactorAuthPresent", "true")
     return PolicyDocument((statement,))

@@ -1,13 +1,18 @@
 """Property-based specs for the stacks' configuration (components/settings.py).
 
-Starting from the committed stack files, for every key either stack understands:
+Starting from the committed stack files, for every key each stack understands, and for every key of a prod grant
+(named ``cross-account-s3:grants[NAME].KEY``, in whichever committed grant hypothesis picks):
 
-- any malformed value of that key makes ``parse_prod`` / ``parse_dev`` raise ``ConfigError``, and every
-  problem it lists names that key (``cross-account-s3:<key>: ...``);
+- any malformed value of that key makes ``parse_prod`` / ``parse_consumer`` raise ``ConfigError``, and every
+  problem it lists names that key (a grant's key by its grant's name, or by its index when the name itself is
+  what is malformed);
 - any well-formed value is accepted and lands, typed, in the settings (so the first property cannot
-  hold vacuously, e.g. by everything being rejected);
+  hold vacuously, e.g. by everything being rejected); a whole list of well-formed grants lands as its Grants;
 - a malformed ``aws:region`` is named as ``aws:region``;
-- with several keys broken at once, the error names exactly the broken keys.
+- with several keys broken at once (grant keys among them), the error names exactly the broken keys.
+
+A grant's values are put in as a stack file can write them: as text, or (hypothesis decides) as the YAML list,
+map, number or boolean they stand for, which Pulumi hands over inside the grants' JSON.
 
 "Malformed" and "well-formed" are stated here, per kind of value, independently of the parser's regexes:
 ASCII character sets, whole-string matches. These properties found values the parser used to accept
@@ -21,7 +26,8 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -29,46 +35,66 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.settings import (
-    DEV_KEYS,
+    CONSUMER_KEYS,
+    GRANT_KEYS,
     LOG_RETENTION_DAYS,
+    MAX_OBJECT_BYTES_LIMIT,
     PROD_KEYS,
+    TRUST_POLICY_DEFAULT_LIMIT,
+    TRUST_POLICY_MAX_LIMIT,
+    Access,
     ConfigError,
-    DevSettings,
+    ConsumerSettings,
+    Grant,
     ProdSettings,
-    parse_dev,
+    Workload,
+    parse_consumer,
     parse_prod,
 )
+from tests.program.conftest import CONSUMER_STACKS, NS, STACKS, raw
 from tests.project import stack_config
 
-NS = "cross-account-s3:"
-PARSERS: dict[str, Callable[..., Any]] = {"prod": parse_prod, "dev": parse_dev}
-KEYS = {"prod": PROD_KEYS, "dev": DEV_KEYS}
-
 PURE = settings(max_examples=40, deadline=None, database=None)
+
+
+def parser(stack: str) -> Callable[..., Any]:
+    return parse_prod if stack == "prod" else parse_consumer
 
 
 def committed(stack: str) -> tuple[dict[str, str], str]:
     """The committed stack file's values in our namespace, and its aws:region."""
     config = stack_config(stack)
-    return {k[len(NS):]: v for k, v in config.items() if k.startswith(NS)}, config["aws:region"]
+    return raw(config), config["aws:region"]
 
 
-COMMITTED = {stack: committed(stack) for stack in PARSERS}
-
+COMMITTED = {stack: committed(stack) for stack in STACKS}
+COMMITTED_GRANTS: list[dict[str, Any]] = json.loads(COMMITTED["prod"][0]["grants"])
 
 _COMMITTED_REGION: Any = object()
 
 
-def problems_of(stack: str, raw: dict[str, str], region: str | None = _COMMITTED_REGION) -> list[str]:
+def problems_of(stack: str, values: dict[str, str], region: str | None = _COMMITTED_REGION) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        PARSERS[stack](raw, COMMITTED[stack][1] if region is _COMMITTED_REGION else region)
+        parser(stack)(values, COMMITTED[stack][1] if region is _COMMITTED_REGION else region, stack)
     return caught.value.problems
 
 
+# A problem starts with its key: ns:key, ns:grants[LABEL] (a whole grant), ns:grants[LABEL].key, or aws:region.
+_NAMED_KEY = re.compile(rf"({re.escape(NS)}[A-Za-z]+(?:\[[a-z0-9-]+\](?:\.[A-Za-z]+)?)?|aws:region):")
+
+
 def named_key(problem: str) -> str:
-    match = re.match(rf"({NS}[A-Za-z]+|aws:region):", problem)
+    match = _NAMED_KEY.match(problem)
     assert match, f"problem does not start with the key it is about: {problem!r}"
     return match.group(1)
+
+
+def names_only(problems: list[str], expected: set[str]) -> bool:
+    """Every problem names one of `expected` (the whole grants list also by its items) and each is named."""
+    named = {named_key(p) for p in problems}
+    if f"{NS}grants" in expected:
+        named = {f"{NS}grants" if re.fullmatch(rf"{re.escape(NS)}grants\[\d+\]", k) else k for k in named}
+    return named == expected
 
 
 # --- kinds of value -------------------------------------------------------------------------------
@@ -81,35 +107,46 @@ PREFIX_CHARS = string.ascii_letters + DIGITS + "!_.*'()-"
 EXTERNAL_ID_CHARS = string.ascii_letters + DIGITS + "+=,.@:/_-"
 STACK_CHARS = string.ascii_letters + DIGITS + "_.-"
 TAG_CHARS = string.ascii_letters + DIGITS + " _.:/=+-@"
+GRANT_CHARS = string.ascii_lowercase + DIGITS + "-"
+# A grant's role is cross-account-s3-<grant>, and IAM role names are at most 64 characters.
+LONGEST_GRANT_NAME = 64 - len("cross-account-s3-")
 
 KIND: dict[str, dict[str, str]] = {
     "prod": {
-        "devAccountId": "account_id", "trustedRoleNames": "iam_names", "trustedUserNames": "iam_names",
-        "roleName": "iam_name", "bucketName": "bucket", "keyPrefix": "prefix", "allowRead": "flag",
-        "versioning": "flag", "forceDestroy": "flag", "externalId": "external_id", "requireMfa": "flag",
-        "maxSessionDuration": "session_seconds", "permissionsBoundaryArn": "policy_arn", "tags": "tags",
+        "grants": "grants", "bucketName": "bucket", "versioning": "flag", "forceDestroy": "flag",
+        "permissionsBoundaryArn": "policy_arn", "trustPolicySizeLimit": "trust_limit", "tags": "tags",
     },
-    "dev": {
-        "prodStack": "stack_ref", "executionRoleName": "iam_name", "functionName": "function_name",
-        "groupName": "group_name", "groupUsers": "iam_names", "lambdaTimeout": "timeout",
-        "lambdaMemory": "memory", "logRetentionDays": "retention", "maxBodyBytes": "body_bytes",
-        "tags": "tags",
+    "grant": {
+        "name": "grant_name", "accountId": "account_id", "roleNames": "iam_names", "userNames": "iam_names",
+        "keyPrefix": "prefix", "access": "access", "externalId": "external_id", "requireMfa": "flag",
+        "maxSessionDuration": "session_seconds", "tags": "tags",
+    },
+    "consumer": {
+        "prodStack": "stack_ref", "grant": "grant_name", "workload": "workload", "executionRoleName": "iam_name",
+        "functionName": "function_name", "groupName": "group_name", "groupUsers": "iam_names",
+        "lambdaTimeout": "timeout", "lambdaMemory": "memory", "logRetentionDays": "retention",
+        "maxBodyBytes": "body_bytes", "maxObjectBytes": "object_bytes", "tags": "tags",
     },
 }
-# Where each key lands in the settings, and how its text becomes that value.
-FIELD = {
-    "devAccountId": "dev_account_id", "trustedRoleNames": "trusted_role_names",
-    "trustedUserNames": "trusted_user_names", "roleName": "role_name", "bucketName": "bucket_name",
-    "keyPrefix": "key_prefix", "allowRead": "allow_read", "versioning": "versioning",
-    "forceDestroy": "force_destroy", "externalId": "external_id", "requireMfa": "require_mfa",
-    "maxSessionDuration": "max_session_seconds", "permissionsBoundaryArn": "permissions_boundary_arn",
-    "tags": "tags", "prodStack": "prod_stack", "executionRoleName": "execution_role_name",
-    "functionName": "function_name", "groupName": "group_name", "groupUsers": "group_users",
-    "lambdaTimeout": "lambda_timeout", "lambdaMemory": "lambda_memory",
-    "logRetentionDays": "log_retention_days", "maxBodyBytes": "max_body_bytes",
+KEYS = {"prod": PROD_KEYS, "grant": GRANT_KEYS, "consumer": CONSUMER_KEYS}
+# Where each key lands in the settings (ProdSettings, Grant, ConsumerSettings).
+FIELD: dict[str, dict[str, str]] = {
+    "prod": {"grants": "grants", "bucketName": "bucket_name", "versioning": "versioning",
+             "forceDestroy": "force_destroy", "permissionsBoundaryArn": "permissions_boundary_arn",
+             "trustPolicySizeLimit": "trust_policy_limit", "tags": "tags"},
+    "grant": {"name": "name", "accountId": "account_id", "roleNames": "role_names", "userNames": "user_names",
+              "keyPrefix": "key_prefix", "access": "access", "externalId": "external_id",
+              "requireMfa": "require_mfa", "maxSessionDuration": "max_session_seconds", "tags": "tags"},
+    "consumer": {"prodStack": "prod_stack", "grant": "grant", "workload": "workload",
+                 "executionRoleName": "execution_role_name", "functionName": "function_name",
+                 "groupName": "group_name", "groupUsers": "group_users", "lambdaTimeout": "lambda_timeout",
+                 "lambdaMemory": "lambda_memory", "logRetentionDays": "log_retention_days",
+                 "maxBodyBytes": "max_body_bytes", "maxObjectBytes": "max_object_bytes", "tags": "tags"},
 }
+SETTINGS_TYPE = {"prod": ProdSettings, "grant": Grant, "consumer": ConsumerSettings}
 RANGES = {"session_seconds": (3600, 43200), "timeout": (1, 900), "memory": (128, 10240),
-          "body_bytes": (1, 6 * 1024 * 1024)}
+          "body_bytes": (1, 6 * 1024 * 1024), "object_bytes": (1, MAX_OBJECT_BYTES_LIMIT),
+          "trust_limit": (TRUST_POLICY_DEFAULT_LIMIT, TRUST_POLICY_MAX_LIMIT)}
 
 
 def typed(kind: str, text: str) -> Any:
@@ -121,7 +158,22 @@ def typed(kind: str, text: str) -> Any:
         return text.lower() == "true"
     if kind in RANGES or kind == "retention":
         return int(text)
+    if kind == "access":
+        return Access(text)
+    if kind == "workload":
+        return Workload(text)
+    if kind == "grants":
+        return tuple(grant_of(g) for g in json.loads(text))
     return text
+
+
+def grant_of(item: dict[str, Any]) -> Grant:
+    """The Grant a well-formed grant object stands for (the parser's defaults stated again)."""
+    return Grant(name=item["name"], account_id=item["accountId"], role_names=tuple(item.get("roleNames", ())),
+                 user_names=tuple(item.get("userNames", ())), key_prefix=item["keyPrefix"],
+                 access=Access(item["access"]), external_id=item.get("externalId"),
+                 require_mfa=item.get("requireMfa", True), max_session_seconds=item.get("maxSessionDuration", 3600),
+                 tags=item.get("tags", {}))
 
 
 # The forms, stated strictly: ASCII sets, whole string.
@@ -132,7 +184,7 @@ def _full(pattern: str, text: str) -> bool:
 def _json_or_none(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -164,6 +216,12 @@ def tags_ok(text: str) -> bool:
     )
 
 
+def grant_list_shape_ok(text: str) -> bool:
+    """A non-empty JSON list of objects: whether each object is a valid grant is the grant keys' business."""
+    grants = _json_or_none(text)
+    return isinstance(grants, list) and bool(grants) and all(isinstance(g, dict) for g in grants)
+
+
 STRICT: dict[str, Callable[[str], bool]] = {
     "account_id": lambda v: _full(r"[0-9]{12}", v),
     "iam_names": names_ok,
@@ -173,32 +231,19 @@ STRICT: dict[str, Callable[[str], bool]] = {
     "bucket": bucket_ok,
     "prefix": prefix_ok,
     "external_id": lambda v: _full(r"[A-Za-z0-9+=,.@:/_-]{2,1224}", v),
-    "policy_arn": lambda v: _full(r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+", v),
+    "policy_arn": lambda v: _full(r"arn:aws(-[a-z]+)*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+", v),
     "stack_ref": lambda v: _full(r"([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+", v),
     "flag": lambda v: v.lower() in ("true", "false"),
     "tags": tags_ok,
     "retention": lambda v: _full(r"[0-9]+", v) and int(v) in LOG_RETENTION_DAYS,
     "region": lambda v: _full(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}", v),
+    "grant_name": lambda v: _full(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", v) and len(v) <= LONGEST_GRANT_NAME,
+    "access": lambda v: v in ("write", "read", "read-write"),
+    "workload": lambda v: v in ("writer", "reader", "none"),
+    "grants": grant_list_shape_ok,
     **{kind: (lambda v, lo=lo, hi=hi: _full(r"[+-]?[0-9]+", v) and lo <= int(v) <= hi)
        for kind, (lo, hi) in RANGES.items()},
 }
-# Kinds whose parser regex uses \d or \w (which match non-ASCII digits and letters).
-UNICODE_CLASS_KINDS = {"account_id", "iam_names", "iam_name", "group_name", "external_id", "policy_arn",
-                       "stack_ref", "region"}
-REGEX_KINDS = UNICODE_CLASS_KINDS | {"function_name", "bucket", "prefix"}
-
-
-def in_known_gap(kind: str, text: str) -> bool:
-    """Malformed, but accepted by the parser in one of the known ways (pinned in test_known_gaps)."""
-    if kind in REGEX_KINDS and text.endswith("\n"):
-        return True
-    if kind in UNICODE_CLASS_KINDS and any(ord(c) > 127 and c.isalnum() for c in text):
-        return True
-    # IAM names inside a JSON list: the same two gaps, one level down.
-    names = _json_or_none(text) if kind == "iam_names" else None
-    if isinstance(names, list):
-        return any(isinstance(n, str) and in_known_gap("iam_name", n) for n in names)
-    return False
 
 
 # --- strategies -------------------------------------------------------------------------------------
@@ -236,6 +281,12 @@ SEGMENT = text_of(PREFIX_CHARS, 1, 12).filter(lambda s: s != "..")
 PREFIX = st.lists(SEGMENT, min_size=1, max_size=4).map(lambda s: "/".join(s) + "/")
 STACK_SEGMENT = text_of(STACK_CHARS, 1, 16)
 TAG_TEXT = text_of(TAG_CHARS, 1, 40)
+GRANT_NAME = st.from_regex(rf"[a-z0-9]([a-z0-9-]{{0,{LONGEST_GRANT_NAME - 2}}}[a-z0-9])?", fullmatch=True)
+TAGS = st.dictionaries(TAG_TEXT.filter(lambda k: not k.lower().startswith("aws:")),  # AWS reserves aws:
+                       text_of(TAG_CHARS, 0, 40), max_size=4)
+# External IDs short enough that the committed grants' trust policies (one sts:ExternalId per statement) stay
+# within IAM's default size limit; a longer, well-formed one is refused as the grant's size (test_settings.py).
+GRANT_EXTERNAL_ID = text_of(EXTERNAL_ID_CHARS, 2, 400)
 
 
 def names_list(min_size: int = 0) -> st.SearchStrategy[str]:
@@ -244,6 +295,27 @@ def names_list(min_size: int = 0) -> st.SearchStrategy[str]:
 
 def number(lo: int, hi: int) -> st.SearchStrategy[str]:
     return st.integers(lo, hi).map(str)
+
+
+@st.composite
+def grant_objects(draw: st.DrawFn) -> dict[str, Any]:
+    """A well-formed grant as a stack file writes it, optional keys present or not."""
+    names = st.lists(IAM_NAME, max_size=3, unique=True)
+    roles, users = draw(names), draw(names)
+    if not roles and not users:
+        roles = [draw(IAM_NAME)]
+    grant: dict[str, Any] = {"name": draw(GRANT_NAME), "accountId": draw(ACCOUNT_ID), "keyPrefix": draw(PREFIX),
+                             "access": draw(st.sampled_from([a.value for a in Access]))}
+    if roles or draw(st.booleans()):
+        grant["roleNames"] = roles
+    if users or draw(st.booleans()):
+        grant["userNames"] = users
+    optional = {"externalId": text_of(EXTERNAL_ID_CHARS, 2, 100), "requireMfa": st.booleans(),
+                "maxSessionDuration": st.integers(3600, 43200), "tags": TAGS}
+    for key, values in optional.items():
+        if draw(st.booleans()):
+            grant[key] = draw(values)
+    return grant
 
 
 VALID: dict[str, st.SearchStrategy[str]] = {
@@ -256,13 +328,16 @@ VALID: dict[str, st.SearchStrategy[str]] = {
     "prefix": PREFIX,
     "external_id": text_of(EXTERNAL_ID_CHARS, 2, 1224),
     "policy_arn": st.builds("arn:{}:iam::{}:policy/{}".format,
-                            st.sampled_from(["aws", "aws-cn", "aws-us-gov"]), ACCOUNT_ID,
+                            st.sampled_from(["aws", "aws-cn", "aws-us-gov"]), ACCOUNT_ID | st.just("aws"),
                             text_of(IAM_CHARS + "/", 1, 60)),
     "stack_ref": st.lists(STACK_SEGMENT, min_size=1, max_size=3).map("/".join),
     "flag": st.sampled_from(["true", "false", "True", "False"]),
-    "tags": st.dictionaries(TAG_TEXT.filter(lambda k: not k.lower().startswith("aws:")),  # AWS reserves aws:
-                            text_of(TAG_CHARS, 0, 40), max_size=4).map(json.dumps),
+    "tags": TAGS.map(json.dumps),
     "retention": st.sampled_from(LOG_RETENTION_DAYS).map(str),
+    "grant_name": GRANT_NAME,
+    "access": st.sampled_from([a.value for a in Access]),
+    "workload": st.sampled_from([w.value for w in Workload]),
+    "grants": st.lists(grant_objects(), min_size=1, max_size=3, unique_by=lambda g: g["name"]).map(json.dumps),
     **{kind: number(lo, hi) for kind, (lo, hi) in RANGES.items()},
 }
 VALID_REGION = st.one_of(
@@ -278,11 +353,23 @@ def non_numeric(around: st.SearchStrategy[int]) -> st.SearchStrategy[str]:
         st.builds("{}.0".format, around), st.builds("{}e0".format, around),
         st.builds("0x{:x}".format, around.filter(lambda n: n >= 0)), st.builds("{}s".format, around),
         st.builds("{0} {0}".format, around),
+        st.builds("+{}".format, around), st.builds(lambda n: f"{n:_}", around.filter(lambda n: n >= 1000)),
+        st.builds(" {}\n".format, around),
     )
 
 
 def out_of_range(lo: int, hi: int) -> st.SearchStrategy[str]:
     return st.one_of(st.integers(max_value=lo - 1), st.integers(min_value=hi + 1)).map(str)
+
+
+def one_of_words(words: list[str]) -> st.SearchStrategy[str]:
+    """Near misses of a closed set of words: case, spacing, neighbours, anything."""
+    return st.one_of(
+        ANY_TEXT,
+        st.sampled_from(words).map(str.upper), st.sampled_from(words).map(str.title),
+        st.sampled_from(words).map(" {}".format), st.sampled_from(words).map("{}\n".format),
+        st.sampled_from(words).map(lambda w: w.replace("-", "_")),
+    )
 
 
 NOT_A_LIST = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=10),
@@ -360,157 +447,283 @@ CANDIDATES: dict[str, st.SearchStrategy[str]] = {
                   st.just("") | text_of(TAG_CHARS, 129, 140), text_of(TAG_CHARS, 0, 10)),
         st.builds(lambda tags, k, v: json.dumps(tags | {k: v}),
                   st.dictionaries(TAG_TEXT, TAG_TEXT, max_size=2), TAG_TEXT, text_of(TAG_CHARS, 257, 270)),
+        st.builds(lambda tags, k: json.dumps(tags | {k: "x"}), TAGS, st.sampled_from(["aws:x", "AWS:created"])),
     ),
     "retention": st.one_of(st.integers().filter(lambda n: n not in LOG_RETENTION_DAYS).map(str),
                            non_numeric(st.sampled_from(LOG_RETENTION_DAYS))),
+    "grant_name": st.one_of(
+        text_of(GRANT_CHARS, LONGEST_GRANT_NAME + 1, LONGEST_GRANT_NAME + 10),  # its role name would be too long
+        st.builds("-{}".format, GRANT_NAME), st.builds("{}-".format, GRANT_NAME),
+        GRANT_NAME.map(str.upper), spoiled(GRANT_NAME, not_in(GRANT_CHARS)),
+        ANY_TEXT,
+    ),
+    "access": one_of_words(["write", "read", "read-write"]) | st.sampled_from(["readwrite", "rw", "writer", "all"]),
+    "workload": one_of_words(["writer", "reader", "none"]) | st.sampled_from(["write", "read", "both", "null"]),
+    "grants": st.one_of(
+        ANY_TEXT,  # not JSON, or a JSON scalar
+        NOT_A_LIST,
+        st.just("[]"),
+        st.lists(JSON_VALUES.filter(lambda v: not isinstance(v, dict)), min_size=1, max_size=3).map(json.dumps),
+    ),
     **{kind: st.one_of(out_of_range(lo, hi), non_numeric(st.integers(lo, hi)))
        for kind, (lo, hi) in RANGES.items()},
 }
 # An empty text value means "not set" for the optional text keys (the default applies): not malformed.
-EMPTY_MEANS_UNSET = {"iam_name", "group_name", "function_name", "bucket", "prefix", "external_id",
-                     "policy_arn"}
+EMPTY_MEANS_UNSET = {"iam_name", "group_name", "function_name", "bucket", "external_id", "policy_arn", "workload"}
+# ... except where the key is required: then "" is malformed ("required, ...").
+REQUIRED = {("grant", "name"), ("grant", "accountId"), ("grant", "keyPrefix"), ("grant", "access"),
+            ("consumer", "prodStack"), ("consumer", "grant")}
 
 
-MALFORMED: dict[str, st.SearchStrategy[str]] = {
-    kind: candidates.filter(
-        lambda v, kind=kind: not STRICT[kind](v) and not in_known_gap(kind, v)
-        and not (v == "" and kind in EMPTY_MEANS_UNSET)
-    )
-    for kind, candidates in CANDIDATES.items()
-}
+def malformed(kind: str, required: bool) -> st.SearchStrategy[str]:
+    return CANDIDATES[kind].filter(
+        lambda v: not STRICT[kind](v) and (required or v != "" or kind not in EMPTY_MEANS_UNSET))
 
 
 MALFORMED_REGION = st.one_of(
     st.none(), st.just(""),
-    st.sampled_from(["europe", "EU-WEST-1", "eu-west", "eu_west_1", "euw1", "eu-west-100", " eu-west-1"]),
+    st.sampled_from(["europe", "EU-WEST-1", "eu-west", "eu_west_1", "euw1", "eu-west-100", " eu-west-1",
+                     "eu-west-1\n", "eu-west-١"]),
     ANY_TEXT,
-).filter(lambda v: v is None or not (STRICT["region"](v) or in_known_gap("region", v)))
+).filter(lambda v: v is None or not STRICT["region"](v))
 
-STACK_KEYS = [(stack, key) for stack in PARSERS for key in KEYS[stack]]
+
+# --- where a value goes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One key of one stack: a top-level key, or `key` of the committed grant at `grant` (an index)."""
+
+    stack: str
+    key: str
+    grant: int | None = None
+
+    @property
+    def scope(self) -> str:
+        return "prod" if self.stack == "prod" and self.grant is None else "grant" if self.grant is not None \
+            else "consumer"
+
+    @property
+    def kind(self) -> str:
+        return KIND[self.scope][self.key]
+
+    @property
+    def required(self) -> bool:
+        return (self.scope, self.key) in REQUIRED
+
+    def named(self, broken: Collection[Slot] = ()) -> str:
+        """The key a problem about this slot starts with, given which slots are broken (a grant whose own name is
+        broken is named by its index)."""
+        if self.grant is None:
+            return f"{NS}{self.key}"
+        name_broken = self.key == "name" or Slot(self.stack, "name", self.grant) in broken
+        label = str(self.grant) if name_broken else COMMITTED_GRANTS[self.grant]["name"]
+        return f"{NS}grants[{label}].{self.key}"
+
+    def put(self, values: dict[str, str], value: str, *, as_yaml: bool = False, well_formed: bool = False) -> None:
+        if self.grant is None:
+            values[self.key] = value
+            return
+        grants = json.loads(values["grants"])
+        grants[self.grant][self.key] = yaml_typed(self.kind, value, well_formed) if as_yaml else value
+        values["grants"] = json.dumps(grants)
+
+    def parsed(self, settings_: Any) -> Any:
+        holder = settings_ if self.grant is None else settings_.grants[self.grant]
+        return getattr(holder, FIELD[self.scope][self.key])
+
+    @property
+    def id(self) -> str:
+        return f"{self.stack}-{self.key}" if self.grant is None else f"{self.stack}-grants[].{self.key}"
+
+
+def yaml_typed(kind: str, text: str, well_formed: bool) -> Any:
+    """The value as a stack file can write it unquoted: a list, map, number or boolean (JSON inside grants)."""
+    if kind in ("iam_names", "tags"):
+        parsed = _json_or_none(text)
+        return parsed if isinstance(parsed, (list, dict)) else text
+    if well_formed and (kind in RANGES or kind == "retention"):
+        return int(text)
+    if well_formed and kind == "flag":
+        return text.lower() == "true"
+    return text
+
+
+# Each top-level key of each stack, and each grant key (the grant is drawn: any committed grant).
+TOP_SLOTS = [Slot(stack, key) for stack in STACKS for key in KEYS["prod" if stack == "prod" else "consumer"]]
+GRANT_KEY_SLOTS = [Slot("prod", key, 0) for key in GRANT_KEYS]
+ALL_SLOTS = TOP_SLOTS + GRANT_KEY_SLOTS
+
+
+def draw_slot(data: st.DataObject, slot: Slot) -> Slot:
+    if slot.grant is None:
+        return slot
+    index = data.draw(st.integers(0, len(COMMITTED_GRANTS) - 1), label="grant")
+    return Slot(slot.stack, slot.key, index)
 
 
 # --- properties ---------------------------------------------------------------------------------------
 
 
-def test_every_key_of_both_stacks_has_a_kind_and_the_committed_config_is_valid() -> None:
-    for stack in PARSERS:
-        assert set(KIND[stack]) == set(KEYS[stack])
-        raw, region = COMMITTED[stack]
-        PARSERS[stack](raw, region)
-    assert set(FIELD) == set(PROD_KEYS) | set(DEV_KEYS)
-    assert {FIELD[k] for k in PROD_KEYS} <= set(ProdSettings.__dataclass_fields__)
-    assert {FIELD[k] for k in DEV_KEYS} <= set(DevSettings.__dataclass_fields__)
+def test_every_key_of_every_stack_and_grant_has_a_kind_and_the_committed_config_is_valid() -> None:
+    assert CONSUMER_STACKS, "no consumer stack file"
+    for scope in KIND:
+        assert set(KIND[scope]) == set(KEYS[scope]) == set(FIELD[scope]), scope
+        assert set(FIELD[scope].values()) <= set(SETTINGS_TYPE[scope].__dataclass_fields__), scope
+        assert set(KIND[scope].values()) <= set(STRICT) & set(VALID) & set(CANDIDATES), scope
+    for stack in STACKS:
+        values, region = COMMITTED[stack]
+        parser(stack)(values, region, stack)
+    assert len(COMMITTED_GRANTS) >= 2  # the grant properties pick among several
+    assert {slot.id for slot in ALL_SLOTS} == {f"prod-{k}" for k in PROD_KEYS} | {
+        f"prod-grants[].{k}" for k in GRANT_KEYS} | {f"{s}-{k}" for s in CONSUMER_STACKS for k in CONSUMER_KEYS}
 
 
-@pytest.mark.parametrize(("stack", "key"), STACK_KEYS)
+@pytest.mark.parametrize("slot", ALL_SLOTS, ids=lambda s: s.id)
 @PURE
 @given(data=st.data())
-def test_a_malformed_value_is_rejected_naming_its_key(stack: str, key: str, data: st.DataObject) -> None:
-    raw, _ = COMMITTED[stack]
-    value = data.draw(MALFORMED[KIND[stack][key]], label=key)
+def test_a_malformed_value_is_rejected_naming_its_key(slot: Slot, data: st.DataObject) -> None:
+    slot = draw_slot(data, slot)
+    value = data.draw(malformed(slot.kind, slot.required), label=slot.key)
+    values = dict(COMMITTED[slot.stack][0])
+    slot.put(values, value, as_yaml=data.draw(st.booleans(), label="as YAML"))
 
-    problems = problems_of(stack, raw | {key: value})
+    problems = problems_of(slot.stack, values)
 
-    assert {named_key(p) for p in problems} == {NS + key}, problems
+    assert names_only(problems, {slot.named()}), problems
 
 
-@pytest.mark.parametrize(("stack", "key"), STACK_KEYS)
+@pytest.mark.parametrize("slot", ALL_SLOTS, ids=lambda s: s.id)
 @PURE
 @given(data=st.data())
-def test_a_well_formed_value_is_accepted_as_given(stack: str, key: str, data: st.DataObject) -> None:
-    raw, region = COMMITTED[stack]
-    kind = KIND[stack][key]
-    value = data.draw(VALID[kind], label=key)
+def test_a_well_formed_value_is_accepted_as_given(slot: Slot, data: st.DataObject) -> None:
+    slot = draw_slot(data, slot)
+    kind = slot.kind
+    strategy = GRANT_EXTERNAL_ID if slot.scope == "grant" and kind == "external_id" else VALID[kind]
+    if slot.scope == "grant" and slot.key == "name":  # another grant's name would be a duplicate
+        others = {g["name"] for i, g in enumerate(COMMITTED_GRANTS) if i != slot.grant}
+        strategy = strategy.filter(lambda v: v not in others)
+    value = data.draw(strategy, label=slot.key)
     assert STRICT[kind](value)
+    values, region = dict(COMMITTED[slot.stack][0]), COMMITTED[slot.stack][1]
+    slot.put(values, value, as_yaml=data.draw(st.booleans(), label="as YAML"), well_formed=True)
 
-    settings_ = PARSERS[stack](raw | {key: value}, region)
+    settings_ = parser(slot.stack)(values, region, slot.stack)
 
-    assert getattr(settings_, FIELD[key]) == typed(kind, value)
+    assert slot.parsed(settings_) == typed(kind, value)
 
 
-@pytest.mark.parametrize("stack", PARSERS)
+@pytest.mark.parametrize("stack", STACKS)
 @settings(PURE, max_examples=100)
 @given(region=MALFORMED_REGION)
 def test_a_malformed_region_is_named_as_aws_region(stack: str, region: str | None) -> None:
-    raw, _ = COMMITTED[stack]
-    with pytest.raises(ConfigError) as caught:
-        PARSERS[stack](raw, region)
-    assert [named_key(p) for p in caught.value.problems] == ["aws:region"], caught.value.problems
+    values, _ = COMMITTED[stack]
+    assert [named_key(p) for p in problems_of(stack, values, region)] == ["aws:region"]
 
 
-@pytest.mark.parametrize("stack", PARSERS)
+@pytest.mark.parametrize("stack", STACKS)
 @settings(PURE, max_examples=50)
 @given(region=VALID_REGION)
 def test_a_well_formed_region_is_accepted(stack: str, region: str) -> None:
-    raw, _ = COMMITTED[stack]
-    assert PARSERS[stack](raw, region).region == region
+    values, _ = COMMITTED[stack]
+    assert parser(stack)(values, region, stack).region == region
 
 
-@pytest.mark.parametrize("stack", PARSERS)
+def breakable_slots(stack: str) -> list[Slot]:
+    """The keys that can be broken together: the whole grants list is left whole when its grants' keys break."""
+    if stack != "prod":
+        return [slot for slot in TOP_SLOTS if slot.stack == stack]
+    return [slot for slot in TOP_SLOTS if slot.stack == "prod" and slot.key != "grants"] + [
+        Slot("prod", key, index) for index in range(len(COMMITTED_GRANTS)) for key in GRANT_KEYS]
+
+
+@pytest.mark.parametrize("stack", STACKS)
 @settings(PURE, max_examples=60)
 @given(data=st.data())
 def test_with_several_keys_broken_every_one_is_named(stack: str, data: st.DataObject) -> None:
-    raw, region = COMMITTED[stack]
-    broken = data.draw(st.sets(st.sampled_from(KEYS[stack]), min_size=2), label="broken keys")
-    values = {key: data.draw(MALFORMED[KIND[stack][key]], label=key) for key in sorted(broken)}
+    values, region = dict(COMMITTED[stack][0]), COMMITTED[stack][1]
+    broken = data.draw(st.sets(st.sampled_from(breakable_slots(stack)), min_size=2, max_size=6), label="broken")
+    for slot in sorted(broken, key=lambda s: (-1 if s.grant is None else s.grant, s.key)):
+        slot.put(values, data.draw(malformed(slot.kind, slot.required), label=slot.named()),
+                 as_yaml=data.draw(st.booleans(), label="as YAML"))
     bad_region = data.draw(st.booleans(), label="region broken too")
     if bad_region:
         region = data.draw(MALFORMED_REGION, label="aws:region")
 
-    problems = problems_of(stack, raw | values, region)
+    problems = problems_of(stack, values, region)
 
-    expected = {NS + key for key in broken} | ({"aws:region"} if bad_region else set())
+    expected = {slot.named(broken) for slot in broken} | ({"aws:region"} if bad_region else set())
     assert {named_key(p) for p in problems} == expected, problems
 
 
 # --- regressions: values the properties above found accepted, now rejected ------------------------------
 
+DEV_WRITER = "grants[dev-writer]"
+
 REGRESSIONS = [
     # A trailing newline passes every ^...$ check (re.match: $ also matches before a final "\n").
-    pytest.param("prod", "devAccountId", "222222222222\n", id="account-id-trailing-newline"),
-    pytest.param("prod", "keyPrefix", "incoming/\n", id="key-prefix-trailing-newline"),
-    pytest.param("prod", "roleName", "cross-account-s3-writer\n", id="role-name-trailing-newline"),
+    pytest.param("prod", f"{DEV_WRITER}.accountId", "222222222222\n", id="account-id-trailing-newline"),
+    pytest.param("prod", f"{DEV_WRITER}.keyPrefix", "incoming/\n", id="key-prefix-trailing-newline"),
+    pytest.param("prod", "grants[0].name", "dev-writer\n", id="grant-name-trailing-newline"),
+    pytest.param("dev", "executionRoleName", "cross-account-s3-writer-lambda\n", id="role-name-trailing-newline"),
     pytest.param("prod", "permissionsBoundaryArn", "arn:aws:iam::111111111111:policy/b\n",
                  id="arn-trailing-newline"),
     pytest.param("dev", "prodStack", "organization/cross-account-s3/prod\n", id="stack-trailing-newline"),
     pytest.param("dev", "functionName", "cross-account-s3-writer\n", id="function-trailing-newline"),
+    pytest.param("analytics", "grant", "analytics-reader\n", id="consumer-grant-trailing-newline"),
     # \d and \w are Unicode-aware: non-ASCII digits and letters pass.
-    pytest.param("prod", "devAccountId", "٢٢٢٢٢٢٢٢٢٢٢٢", id="account-id-arabic-indic-digits"),
-    pytest.param("prod", "trustedRoleNames", '["rôle"]', id="iam-name-non-ascii"),
-    pytest.param("prod", "externalId", "extérieur", id="external-id-non-ascii"),
+    pytest.param("prod", f"{DEV_WRITER}.accountId", "٢٢٢٢٢٢٢٢٢٢٢٢", id="account-id-arabic-indic-digits"),
+    pytest.param("prod", f"{DEV_WRITER}.roleNames", '["rôle"]', id="iam-name-non-ascii"),
+    pytest.param("prod", f"{DEV_WRITER}.externalId", "extérieur", id="external-id-non-ascii"),
     pytest.param("dev", "groupName", "gröup", id="group-name-non-ascii"),
     # S3 bucket naming rules the pattern does not check.
     pytest.param("prod", "bucketName", "192.168.5.4", id="bucket-ip-address"),
     pytest.param("prod", "bucketName", "sthree-data", id="bucket-reserved-prefix"),
     pytest.param("prod", "bucketName", "data--ol-s3", id="bucket-reserved-suffix"),
     # Lenient parsing: int() takes signs, underscores, spaces and other scripts' digits; AWS reserves aws: tags.
-    pytest.param("prod", "maxSessionDuration", "+3600", id="number-with-sign"),
-    pytest.param("prod", "maxSessionDuration", "3_600", id="number-with-underscore"),
+    pytest.param("prod", f"{DEV_WRITER}.maxSessionDuration", "+3600", id="number-with-sign"),
+    pytest.param("prod", f"{DEV_WRITER}.maxSessionDuration", "3_600", id="number-with-underscore"),
     pytest.param("dev", "lambdaTimeout", " 30\n", id="number-with-whitespace"),
+    pytest.param("analytics", "maxObjectBytes", "٤٠٩٦", id="number-in-other-digits"),
     pytest.param("prod", "tags", '{"aws:created-by": "me"}', id="tag-with-reserved-prefix"),
+    pytest.param("prod", f"{DEV_WRITER}.tags", {"aws:created-by": "me"}, id="grant-tag-with-reserved-prefix"),
 ]
 
 
-@pytest.mark.parametrize(("stack", "key", "value"), REGRESSIONS)
-def test_formerly_accepted_malformed_values_are_rejected(stack: str, key: str, value: str) -> None:
-    raw, _ = COMMITTED[stack]
-    assert {named_key(p) for p in problems_of(stack, raw | {key: value})} == {NS + key}
+def with_value(stack: str, path: str, value: Any) -> dict[str, str]:
+    """The committed config of `stack` with `path` (a key, or grants[NAME-or-INDEX].KEY) set to `value`."""
+    values = dict(COMMITTED[stack][0])
+    match = re.fullmatch(r"grants\[([a-z0-9-]+)\]\.(\w+)", path)
+    if match is None:
+        values[path] = value
+        return values
+    label, key = match.groups()
+    grants = json.loads(values["grants"])
+    (grant,) = [g for i, g in enumerate(grants) if label in (g["name"], str(i))]
+    grant[key] = value
+    values["grants"] = json.dumps(grants)
+    return values
+
+
+@pytest.mark.parametrize(("stack", "path", "value"), REGRESSIONS)
+def test_formerly_accepted_malformed_values_are_rejected(stack: str, path: str, value: Any) -> None:
+    assert {named_key(p) for p in problems_of(stack, with_value(stack, path, value))} == {NS + path}
 
 
 @pytest.mark.parametrize("region", ["eu-west-1\n", "eu-west-١"])
 def test_region_with_a_trailing_newline_or_non_ascii_digits_is_rejected(region: str) -> None:
-    raw, _ = COMMITTED["prod"]
-    assert [named_key(p) for p in problems_of("prod", raw, region)] == ["aws:region"]
+    values, _ = COMMITTED["prod"]
+    assert [named_key(p) for p in problems_of("prod", values, region)] == ["aws:region"]
 
 
 def test_an_aws_managed_policy_is_a_valid_permissions_boundary() -> None:
-    raw, region = COMMITTED["prod"]
+    values, region = COMMITTED["prod"]
     arn = "arn:aws:iam::aws:policy/PowerUserAccess"
-    assert parse_prod(raw | {"permissionsBoundaryArn": arn}, region).permissions_boundary_arn == arn
+    assert parse_prod(values | {"permissionsBoundaryArn": arn}, region).permissions_boundary_arn == arn
 
 
-@pytest.mark.parametrize("key", ["tags", "trustedRoleNames"])
-def test_deeply_nested_json_is_a_config_error(key: str) -> None:
-    raw, _ = COMMITTED["prod"]
-    problems = problems_of("prod", raw | {key: "[" * 100_000})
-    assert {named_key(p) for p in problems} == {NS + key}
+@pytest.mark.parametrize("path", ["tags", "grants", f"{DEV_WRITER}.roleNames", f"{DEV_WRITER}.tags"])
+def test_deeply_nested_json_is_a_config_error(path: str) -> None:
+    problems = problems_of("prod", with_value("prod", path, "[" * 100_000))
+    assert names_only(problems, {NS + path}), problems

@@ -1,64 +1,88 @@
-"""Each policy document on its own: built from typed values, checked as the JSON IAM will read."""
+"""Each policy document on its own: built from typed values by a small pure function, checked as the JSON IAM reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
 
 import pytest
 
 from components.policies import (
     AccountPrincipal,
-    Statement,
     PolicyDocument,
+    Statement,
     assume_role_policy,
     bucket_access_policy,
+    grant_trust_policy,
     log_writing_policy,
     service_trust_policy,
     tls_only_bucket_policy,
     trust_policy_for,
 )
+from components.settings import Access, Grant, trust_policy_size
 
-DEV = "222222222222"
-LAMBDA_ROLE = f"arn:aws:iam::{DEV}:role/writer-lambda"
-ALICE = f"arn:aws:iam::{DEV}:user/alice"
+CONSUMER = "222222222222"
+LAMBDA_ROLE = f"arn:aws:iam::{CONSUMER}:role/writer-lambda"
+ALICE = f"arn:aws:iam::{CONSUMER}:user/alice"
+# Everything a grant's role may ever do: never deletes, ACLs, tagging or policy changes.
+GRANT_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
+GRANT = Grant(name="team", account_id=CONSUMER, role_names=("writer-lambda",), user_names=("alice",),
+              key_prefix="incoming/", access=Access.WRITE, external_id="ext-123")
 
 
 def statements(doc: PolicyDocument) -> dict[str, dict]:
     return {s["Sid"]: s for s in doc.to_dict()["Statement"]}
 
 
-def test_trust_policy_trusts_the_dev_account_and_narrows_to_named_principals():
-    stmts = statements(trust_policy_for(DEV, [LAMBDA_ROLE], [ALICE]))
-    workload = stmts["DevWorkloadsAssume"]
-    assert workload["Principal"] == {"AWS": f"arn:aws:iam::{DEV}:root"}
+def actions(doc: PolicyDocument) -> set[str]:
+    found = set()
+    for statement in doc.to_dict()["Statement"]:
+        value = statement["Action"]
+        found |= {value} if isinstance(value, str) else set(value)
+    return found
+
+
+# --- trust_policy_for: who in a consumer account may assume a grant's role -------------------------------------
+
+
+def test_trust_policy_trusts_the_consumer_account_narrowed_to_named_principals():
+    stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE], [ALICE]))
+    workload = stmts["WorkloadsAssume"]
+    assert workload["Principal"] == {"AWS": f"arn:aws:iam::{CONSUMER}:root"}
     assert workload["Action"] == "sts:AssumeRole"
     assert workload["Condition"] == {"ArnEquals": {"aws:PrincipalArn": LAMBDA_ROLE}}
-    assert stmts["DevHumansAssume"]["Condition"]["ArnEquals"] == {"aws:PrincipalArn": ALICE}
+    assert stmts["HumansAssume"]["Principal"] == {"AWS": f"arn:aws:iam::{CONSUMER}:root"}
+    assert stmts["HumansAssume"]["Condition"]["ArnEquals"] == {"aws:PrincipalArn": ALICE}
 
 
 def test_trust_policy_requires_mfa_of_humans_only():
-    stmts = statements(trust_policy_for(DEV, [LAMBDA_ROLE], [ALICE], require_mfa_for_humans=True))
-    assert stmts["DevHumansAssume"]["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
-    assert "Bool" not in stmts["DevWorkloadsAssume"]["Condition"]
+    stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE], [ALICE], require_mfa_for_humans=True))
+    assert stmts["HumansAssume"]["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
+    assert "Bool" not in stmts["WorkloadsAssume"]["Condition"]
 
 
 def test_trust_policy_without_mfa_has_no_mfa_condition():
-    stmts = statements(trust_policy_for(DEV, [], [ALICE], require_mfa_for_humans=False))
-    assert "Bool" not in stmts["DevHumansAssume"]["Condition"]
-    assert "DevWorkloadsAssume" not in stmts
+    stmts = statements(trust_policy_for(CONSUMER, [], [ALICE], require_mfa_for_humans=False))
+    assert "Bool" not in stmts["HumansAssume"]["Condition"]
+    assert "WorkloadsAssume" not in stmts
 
 
 def test_external_id_is_required_by_every_trust_statement():
-    stmts = statements(trust_policy_for(DEV, [LAMBDA_ROLE], [ALICE], external_id="ext-123"))
+    stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE], [ALICE], external_id="ext-123"))
+    assert len(stmts) == 2
     for statement in stmts.values():
         assert statement["Condition"]["StringEquals"] == {"sts:ExternalId": "ext-123"}
 
 
 def test_trust_policy_lists_several_principals_sorted_and_once():
-    other = f"arn:aws:iam::{DEV}:role/another"
-    stmts = statements(trust_policy_for(DEV, [LAMBDA_ROLE, other, LAMBDA_ROLE]))
-    assert stmts["DevWorkloadsAssume"]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == sorted([LAMBDA_ROLE, other])
+    other = f"arn:aws:iam::{CONSUMER}:role/another"
+    stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE, other, LAMBDA_ROLE]))
+    assert stmts["WorkloadsAssume"]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == sorted([LAMBDA_ROLE, other])
 
 
 def test_trust_policy_with_no_principals_is_refused():
     with pytest.raises(ValueError, match="at least one principal"):
-        trust_policy_for(DEV, [], [])
+        trust_policy_for(CONSUMER, [], [])
 
 
 def test_account_principal_rejects_a_malformed_account_id():
@@ -66,28 +90,124 @@ def test_account_principal_rejects_a_malformed_account_id():
         AccountPrincipal("1234")
 
 
-def test_bucket_access_is_put_under_prefix_and_list_of_that_prefix_only():
-    stmts = statements(bucket_access_policy("data", "incoming/"))
-    assert stmts["WriteObjectsUnderPrefix"]["Action"] == "s3:PutObject"
-    assert stmts["WriteObjectsUnderPrefix"]["Resource"] == "arn:aws:s3:::data/incoming/*"
-    assert stmts["ListObjectsUnderPrefix"]["Action"] == "s3:ListBucket"
-    assert stmts["ListObjectsUnderPrefix"]["Resource"] == "arn:aws:s3:::data"
-    assert stmts["ListObjectsUnderPrefix"]["Condition"] == {"StringLike": {"s3:prefix": "incoming/*"}}
-    assert "ReadObjectsUnderPrefix" not in stmts
+# --- grant_trust_policy: a grant's trust, from the grant alone ------------------------------------------------
 
 
-def test_bucket_access_grants_read_only_when_asked():
-    stmts = statements(bucket_access_policy("data", "incoming/", allow_read=True))
-    assert stmts["ReadObjectsUnderPrefix"]["Action"] == "s3:GetObject"
-    assert stmts["ReadObjectsUnderPrefix"]["Resource"] == "arn:aws:s3:::data/incoming/*"
+def test_grant_trust_policy_names_the_grants_principals_as_arns_of_its_account():
+    stmts = statements(grant_trust_policy(GRANT))
+    assert stmts["WorkloadsAssume"]["Condition"]["ArnEquals"] == {"aws:PrincipalArn": LAMBDA_ROLE}
+    assert stmts["HumansAssume"]["Condition"]["ArnEquals"] == {"aws:PrincipalArn": ALICE}
+    assert {s["Principal"]["AWS"] for s in stmts.values()} == {f"arn:aws:iam::{CONSUMER}:root"}
 
 
-def test_bucket_access_never_grants_wildcards():
-    for doc in (bucket_access_policy("data", "in/"), bucket_access_policy("data", "in/", allow_read=True)):
-        for statement in doc.to_dict()["Statement"]:
-            assert statement["Effect"] == "Allow"
-            assert "*" not in statement["Action"] and not statement["Action"].endswith(":*")
-            assert statement["Resource"] != "*"
+def test_grant_trust_policy_is_trust_policy_for_of_the_grants_values():
+    assert grant_trust_policy(GRANT) == trust_policy_for(CONSUMER, [LAMBDA_ROLE], [ALICE], external_id="ext-123",
+                                                          require_mfa_for_humans=True)
+
+
+def test_grant_trust_policy_requires_mfa_and_external_id_as_the_grant_says():
+    relaxed = statements(grant_trust_policy(dataclasses.replace(GRANT, require_mfa=False, external_id=None)))
+    assert all("Bool" not in s["Condition"] and "StringEquals" not in s["Condition"] for s in relaxed.values())
+    strict = statements(grant_trust_policy(GRANT))
+    assert strict["HumansAssume"]["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
+    assert all(s["Condition"]["StringEquals"] == {"sts:ExternalId": "ext-123"} for s in strict.values())
+
+
+def test_grant_trust_policy_does_not_depend_on_the_grants_access_or_prefix():
+    assert grant_trust_policy(GRANT) == grant_trust_policy(
+        dataclasses.replace(GRANT, access=Access.READ, key_prefix="elsewhere/"))
+
+
+def test_a_grant_of_only_users_or_only_roles_has_only_that_statement():
+    assert set(statements(grant_trust_policy(dataclasses.replace(GRANT, role_names=())))) == {"HumansAssume"}
+    assert set(statements(grant_trust_policy(dataclasses.replace(GRANT, user_names=())))) == {"WorkloadsAssume"}
+
+
+# --- trust_policy_size: what IAM counts against its limit ------------------------------------------------------
+
+
+def test_trust_policy_size_is_the_documents_length_without_whitespace():
+    compact = json.dumps(grant_trust_policy(GRANT).to_dict(), separators=(",", ":"))
+    size = trust_policy_size(GRANT)
+    assert size is not None and size == len(compact)
+    assert " " not in compact and "\n" not in compact
+    assert size < len(grant_trust_policy(GRANT).to_json())  # the deployed text is indented
+
+
+def test_trust_policy_size_grows_with_each_principal():
+    one = trust_policy_size(GRANT)
+    two = trust_policy_size(dataclasses.replace(GRANT, role_names=("writer-lambda", "x" * 40)))
+    assert one is not None and two is not None
+    assert two - one == len(f',"arn:aws:iam::{CONSUMER}:role/{"x" * 40}"') + len("[]")
+
+
+def test_trust_policy_size_of_an_invalid_grant_is_none():
+    assert trust_policy_size(dataclasses.replace(GRANT, role_names=(), user_names=())) is None
+    assert trust_policy_size(dataclasses.replace(GRANT, account_id="")) is None
+
+
+# --- bucket_access_policy: what a grant's role may do under its prefix ----------------------------------------
+
+LIST_UNDER_PREFIX = {"Sid": "ListObjectsUnderPrefix", "Effect": "Allow", "Action": "s3:ListBucket",
+                     "Resource": "arn:aws:s3:::data", "Condition": {"StringLike": {"s3:prefix": "incoming/*"}}}
+PUT_UNDER_PREFIX = {"Sid": "WriteObjectsUnderPrefix", "Effect": "Allow", "Action": "s3:PutObject",
+                    "Resource": "arn:aws:s3:::data/incoming/*"}
+GET_UNDER_PREFIX = {"Sid": "ReadObjectsUnderPrefix", "Effect": "Allow", "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::data/incoming/*"}
+
+
+def test_write_grant_may_put_and_list_under_its_prefix_only():
+    assert bucket_access_policy("data", "incoming/", Access.WRITE).to_dict()["Statement"] == [
+        PUT_UNDER_PREFIX, LIST_UNDER_PREFIX]
+
+
+def test_read_grant_cannot_write():
+    assert bucket_access_policy("data", "incoming/", Access.READ).to_dict()["Statement"] == [
+        GET_UNDER_PREFIX, LIST_UNDER_PREFIX]
+
+
+def test_write_grant_cannot_read():
+    assert "s3:GetObject" not in actions(bucket_access_policy("data", "incoming/", Access.WRITE))
+
+
+def test_read_write_grant_may_put_get_and_list_under_its_prefix():
+    assert bucket_access_policy("data", "incoming/", Access.READ_WRITE).to_dict()["Statement"] == [
+        PUT_UNDER_PREFIX, GET_UNDER_PREFIX, LIST_UNDER_PREFIX]
+
+
+@pytest.mark.parametrize("access", list(Access), ids=lambda a: a.value)
+def test_no_access_level_deletes_changes_acls_or_policies(access):
+    doc = bucket_access_policy("data", "in/", access)
+    assert actions(doc) <= GRANT_ACTIONS
+    assert actions(doc) == {"s3:ListBucket"} | ({"s3:PutObject"} if access.writes else set()) | (
+        {"s3:GetObject"} if access.reads else set())
+    for statement in doc.to_dict()["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert "*" not in statement["Action"] and not statement["Action"].endswith(":*")
+        assert statement["Resource"] != "*"
+        assert "NotAction" not in statement and "NotResource" not in statement
+
+
+@pytest.mark.parametrize("access", list(Access), ids=lambda a: a.value)
+def test_listing_is_limited_to_the_prefix_by_s3_prefix(access):
+    listing = statements(bucket_access_policy("data", "team-a/in/", access))["ListObjectsUnderPrefix"]
+    assert listing["Resource"] == "arn:aws:s3:::data"
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "team-a/in/*"}}
+
+
+@pytest.mark.parametrize("access", list(Access), ids=lambda a: a.value)
+def test_object_actions_are_limited_to_the_prefix_of_the_bucket(access):
+    objects = [s for s in bucket_access_policy("data", "team-a/in/", access).to_dict()["Statement"]
+               if s["Sid"] != "ListObjectsUnderPrefix"]
+    assert objects and all(s["Resource"] == "arn:aws:s3:::data/team-a/in/*" for s in objects)
+
+
+def test_read_and_write_flags_of_each_access():
+    assert [(a.value, a.writes, a.reads) for a in Access] == [
+        ("write", True, False), ("read", False, True), ("read-write", True, True)]
+
+
+# --- the rest ----------------------------------------------------------------------------------------------------
 
 
 def test_tls_only_policy_denies_every_request_without_secure_transport():
@@ -99,10 +219,9 @@ def test_tls_only_policy_denies_every_request_without_secure_transport():
 
 
 def test_assume_role_policy_names_exactly_one_role():
-    role = "arn:aws:iam::111111111111:role/writer"
+    role = "arn:aws:iam::111111111111:role/cross-account-s3-team"
     (statement,) = assume_role_policy(role).to_dict()["Statement"]
-    assert statement == {"Sid": "AssumeProdWriterRole", "Effect": "Allow", "Action": "sts:AssumeRole",
-                         "Resource": role}
+    assert statement == {"Sid": "AssumeGrantRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role}
 
 
 def test_assume_role_policy_can_require_mfa():
@@ -142,7 +261,7 @@ def test_with_condition_returns_a_new_statement():
 
 
 def test_documents_serialize_deterministically():
-    first = trust_policy_for(DEV, [LAMBDA_ROLE], [ALICE], external_id="x").to_json()
-    second = trust_policy_for(DEV, [LAMBDA_ROLE], [ALICE], external_id="x").to_json()
+    first = grant_trust_policy(GRANT).to_json()
+    second = grant_trust_policy(dataclasses.replace(GRANT, role_names=tuple(reversed(GRANT.role_names)))).to_json()
     assert first == second
     assert '"Version": "2012-10-17"' in first

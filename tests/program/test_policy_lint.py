@@ -1,4 +1,5 @@
-"""Every policy document the two stacks declare, linted by parliament and cloudsplaining: zero findings.
+"""Every policy document every stack declares (prod, and each consumer: dev, analytics), linted by parliament and
+cloudsplaining: zero findings. A prod with a grant of each access level (write, read, read-write) is linted too.
 
 The documents are taken from synth (localcloud/synth.py), the same output that is committed as
 tests/snapshots/, not rebuilt from components/policies.py, so what is linted is what the program declares.
@@ -16,7 +17,7 @@ tests/snapshots/, not rebuilt from components/policies.py, so what is linted is 
   parliament does not report a trust or resource policy open to everyone (Principal "*" passes its principal
   check), so for policies with a Principal, cloudsplaining's resource-policy API (ResourcePolicyDocument,
   AssumeRolePolicyDocument for trust policies) answers that: internet-accessible actions, role assumable by
-  any principal. Its cross-account check is left out: trusting the dev account is this role's purpose.
+  any principal. Its cross-account check is left out: trusting a consumer account is a grant role's purpose.
 """
 
 from __future__ import annotations
@@ -40,9 +41,8 @@ from cloudsplaining.scan.resource_policy_document import ResourcePolicyDocument
 
 from localcloud_pulumi.synth import placeholder_name
 from offline.stacks import PROJECT_DIR
-from tests.program.conftest import synthesized
-
-STACKS = ("prod", "dev")
+from tests.program.conftest import CONSUMER_STACKS, STACKS, grants_of, synthesized, with_grants
+from tests.project import stack_config, synth
 
 # Where policy documents live in the resources we declare, and what kind each is. A document found anywhere
 # else fails test_every_policy_is_classified, so a new kind cannot slip past the lint.
@@ -129,8 +129,8 @@ def parliament_findings(policy: DeclaredPolicy) -> list[str]:
 
 def _excused(finding: Any, analyzed: Any) -> bool:
     # The community auditor CREDENTIALS_EXPOSURE lists sts:AssumeRole wherever a policy allows it, whatever the
-    # resource; this project's whole point is sts:AssumeRole on exactly one role (the dev identity policies
-    # grant it on the prod role's ARN; a trust policy allows it on its own role by definition). Excused only
+    # resource; this project's whole point is sts:AssumeRole on exactly one role (a consumer's identity policies
+    # grant it on its grant's role ARN; a trust policy allows it on its own role by definition). Excused only
     # when sts:AssumeRole is the one action reported and every resource it is allowed on is one role's ARN,
     # without wildcards; cloudsplaining's credentials-exposure check, which does weigh the resource, still
     # runs on every identity policy and catches sts:AssumeRole on "*".
@@ -186,15 +186,17 @@ def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 # --- the declared policies -----------------------------------------------------------------------------------
 
-# The policies are parametrized from the committed snapshots: reading two JSON files is cheap at collection,
-# where running both programs is not (every pytest-xdist worker collects every module). Each test then lints the
-# document synth produces now, and test_linted_policies_are_the_declared_ones fails if the two lists differ.
-SNAPSHOT_POLICY_IDS = [p.id for stack in STACKS for p in declared_policies(
-    json.loads((PROJECT_DIR / "tests" / "snapshots" / f"{stack}.json").read_text()))]
+# The policies are parametrized from the committed snapshots: reading JSON files is cheap at collection, where
+# running every program is not (every pytest-xdist worker collects every module). Each test then lints the
+# document synth produces now, and test_linted_policies_are_the_declared_ones fails if the two lists differ (or a
+# stack has no snapshot yet).
+SNAPSHOTS = PROJECT_DIR / "tests" / "snapshots"
+SNAPSHOT_POLICY_IDS = [p.id for stack in STACKS if (SNAPSHOTS / f"{stack}.json").exists()
+                       for p in declared_policies(json.loads((SNAPSHOTS / f"{stack}.json").read_text()))]
 
 
 def declared_now() -> dict[str, DeclaredPolicy]:
-    """Every policy both programs declare today (synth runs once per session), by id."""
+    """Every policy every stack declares today (synth runs once per worker), by id."""
     return {p.id: p for stack in STACKS for p in declared_policies(synthesized(stack))}
 
 
@@ -214,22 +216,40 @@ def test_every_policy_is_classified():
     policies = declared_now().values()
     unclassified = [p.id for p in policies if p.kind is None]
     assert not unclassified, f"add these (resource type, input key) to POLICY_KINDS: {unclassified}"
-    # Not vacuous: both stacks declare policies of each kind.
-    assert {(p.stack, p.kind) for p in policies} == {
-        ("prod", "trust"), ("prod", "identity"), ("prod", "resource"), ("dev", "trust"), ("dev", "identity")}
+    # Not vacuous: every stack declares policies of each kind it has (prod: one trust and identity per grant).
+    assert {(p.stack, p.kind) for p in policies} == {("prod", "trust"), ("prod", "identity"), ("prod", "resource")} | {
+        (stack, kind) for stack in CONSUMER_STACKS for kind in ("trust", "identity")}
+    grants = {g["name"] for g in grants_of(stack_config("prod"))}
+    assert {p.name for p in policies if p.stack == "prod" and p.kind == "trust"} == {f"{g}-role" for g in grants}
+
+
+def every_access_prod() -> dict[str, Any]:
+    """prod's synth document with one more grant of each access level, so read-write is linted as declared too."""
+    config = stack_config("prod")
+    base = grants_of(config)[0]
+    extra = [base | {"name": f"lint-{access}", "access": access} for access in ("write", "read", "read-write")]
+    return synth("prod", config=with_grants(config, grants_of(config) + extra))
+
+
+def test_every_access_levels_grant_role_has_no_findings():
+    policies = [p for p in declared_policies(every_access_prod()) if p.name.startswith("lint-")]
+    assert {p.name for p in policies} == {f"lint-{a}-{suffix}" for a in ("write", "read", "read-write")
+                                          for suffix in ("role", "bucket-access")}
+    findings = {p.id: found for p in policies if (found := lint(p))}
+    assert not findings, findings
 
 
 # --- the lint catches what it is there for -------------------------------------------------------------------
 
 
 def widened_prod() -> dict[str, Any]:
-    """prod's synth document with the writer role opened up: trusted by anyone, and s3:* on "*"."""
+    """prod's synth document with the dev-writer grant's role opened up: trusted by anyone, and s3:* on "*"."""
     document = synthesized("prod")
     for resource in document["resources"]:
-        if resource["name"] == "writer-role":
+        if resource["name"] == "dev-writer-role":
             resource["inputs"]["assumeRolePolicy"]["Statement"] = [
                 {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]
-        if resource["name"] == "writer-bucket-access":
+        if resource["name"] == "dev-writer-bucket-access":
             resource["inputs"]["policy"]["Statement"] = [
                 {"Sid": "Everything", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
     return document
@@ -238,8 +258,17 @@ def widened_prod() -> dict[str, Any]:
 def test_widened_policies_are_caught_and_nothing_else():
     findings = {p.id: lint(p) for p in declared_policies(widened_prod())}
     flagged = {policy_id for policy_id, found in findings.items() if found}
-    assert flagged == {"prod/aws:iam/role:Role/writer-role/assumeRolePolicy",
-                       "prod/aws:iam/rolePolicy:RolePolicy/writer-bucket-access/policy"}, findings
+    assert flagged == {"prod/aws:iam/role:Role/dev-writer-role/assumeRolePolicy",
+                       "prod/aws:iam/rolePolicy:RolePolicy/dev-writer-bucket-access/policy"}, findings
+
+
+def test_a_grant_role_widened_to_delete_is_caught():
+    document = synthesized("prod")
+    (access,) = [r for r in document["resources"] if r["name"] == "analytics-reader-bucket-access"]
+    access["inputs"]["policy"]["Statement"].append(
+        {"Sid": "Delete", "Effect": "Allow", "Action": ["s3:DeleteObject", "s3:PutObjectAcl"], "Resource": "*"})
+    (policy,) = [p for p in declared_policies(document) if p.name == "analytics-reader-bucket-access"]
+    assert lint(policy), policy.document
 
 
 def test_s3_star_on_star_identity_policy_is_caught_by_both_tools():

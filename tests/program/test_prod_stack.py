@@ -1,11 +1,46 @@
-"""The prod program, run from the committed Pulumi.prod.yaml under the mock runtime."""
+"""The prod program, run from the committed Pulumi.prod.yaml under the mock runtime: the bucket, and one role per
+grant that only the grant's named principals of its consumer account may assume."""
+
+from __future__ import annotations
 
 import pytest
 
 from components.settings import ConfigError
-from tests.program.conftest import DEV_ACCOUNT, run_stack
+from tests.program.conftest import (
+    ANALYTICS_ACCOUNT,
+    DEV_ACCOUNT,
+    NS,
+    PROD_ACCOUNT,
+    ProgramRun,
+    changed_grant,
+    grants_of,
+    run_stack,
+    with_grants,
+)
 
 BUCKET = "aws:s3/bucket:Bucket"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+COMMITTED_GRANTS = ("dev-writer", "analytics-reader")
+# Everything a grant's role may ever do: never deletes, ACLs, tagging or policy changes.
+GRANT_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
+ACTIONS_OF = {"write": {"s3:PutObject", "s3:ListBucket"}, "read": {"s3:GetObject", "s3:ListBucket"},
+              "read-write": {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}}
+
+
+def trust_of(run: ProgramRun, grant: str) -> dict[str, dict]:
+    return {s["Sid"]: s for s in run.cloud.one(ROLE, f"{grant}-role").policy("assumeRolePolicy")["Statement"]}
+
+
+def permission_of(run: ProgramRun, grant: str) -> list[dict]:
+    return run.cloud.one(ROLE_POLICY, f"{grant}-bucket-access").policy()["Statement"]
+
+
+def actions_of(statements: list[dict]) -> set[str]:
+    return {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+# --- the bucket -------------------------------------------------------------------------------------------------
 
 
 def test_bucket_blocks_all_public_access(prod_run):
@@ -17,7 +52,8 @@ def test_bucket_blocks_all_public_access(prod_run):
 
 def test_bucket_is_encrypted_versioned_and_owner_enforced(prod_run):
     cloud = prod_run.cloud
-    rule = cloud.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs["rules"][0]
+    encryption = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    rule = cloud.one(encryption).inputs["rules"][0]
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
     versioning = cloud.one("aws:s3/bucketVersioning:BucketVersioning").inputs
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
@@ -35,87 +71,214 @@ def test_bucket_policy_denies_requests_without_tls(prod_run):
 
 
 def test_versioning_can_be_suspended_by_config(prod_config):
-    run = run_stack("prod", prod_config | {"cross-account-s3:versioning": "false"})
+    run = run_stack("prod", prod_config | {f"{NS}versioning": "false"})
     status = run.cloud.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"]["status"]
     assert status == "Suspended"
 
 
 def test_bucket_name_comes_from_config_when_set(prod_config):
-    run = run_stack("prod", prod_config | {"cross-account-s3:bucketName": "acme-prod-incoming"})
+    run = run_stack("prod", prod_config | {f"{NS}bucketName": "acme-prod-incoming"})
     assert run.cloud.one(BUCKET).inputs["bucket"] == "acme-prod-incoming"
     assert run.export("bucketName") == "acme-prod-incoming"
+    assert {s["Resource"] for g in COMMITTED_GRANTS for s in permission_of(run, g)} == {
+        "arn:aws:s3:::acme-prod-incoming", "arn:aws:s3:::acme-prod-incoming/incoming/*"}
 
 
-def test_trust_policy_names_the_committed_dev_principals(prod_run):
-    role = prod_run.cloud.one("aws:iam/role:Role")
-    statements = {s["Sid"]: s for s in role.policy("assumeRolePolicy")["Statement"]}
-    assert statements["DevWorkloadsAssume"]["Principal"] == {"AWS": f"arn:aws:iam::{DEV_ACCOUNT}:root"}
-    assert statements["DevWorkloadsAssume"]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == \
-        f"arn:aws:iam::{DEV_ACCOUNT}:role/cross-account-s3-writer-lambda"
-    assert statements["DevHumansAssume"]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == \
-        f"arn:aws:iam::{DEV_ACCOUNT}:user/dev-user"
-    assert statements["DevHumansAssume"]["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
+# --- one role per grant -----------------------------------------------------------------------------------------
+
+
+def test_one_role_per_grant_named_after_it(prod_run):
+    assert sorted(r.inputs["name"] for r in prod_run.cloud.of_type(ROLE)) == [
+        f"cross-account-s3-{g}" for g in sorted(COMMITTED_GRANTS)]
+    assert sorted(r.name for r in prod_run.cloud.of_type(ROLE_POLICY)) == [
+        f"{g}-bucket-access" for g in sorted(COMMITTED_GRANTS)]
+
+
+def test_each_grant_is_a_grant_role_component(prod_run):
+    components = prod_run.cloud.of_type("cross-account-s3:access:GrantRole")
+    assert sorted(c.name for c in components) == sorted(COMMITTED_GRANTS)
+    for grant in COMMITTED_GRANTS:
+        assert prod_run.cloud.one(ROLE, f"{grant}-role").parent.name == grant
+
+
+@pytest.mark.parametrize("grant, account, role, user, external_id", [
+    ("dev-writer", DEV_ACCOUNT, "cross-account-s3-writer-lambda", "dev-user", "dev-writer-3f9a61c2"),
+    ("analytics-reader", ANALYTICS_ACCOUNT, "cross-account-s3-reader-lambda", "analyst",
+     "analytics-reader-8d04be17"),
+])
+def test_grant_trust_names_its_consumer_principals_with_mfa_for_humans_and_the_external_id(
+        prod_run, grant, account, role, user, external_id):
+    statements = trust_of(prod_run, grant)
+    assert set(statements) == {"WorkloadsAssume", "HumansAssume"}
     for statement in statements.values():
-        assert statement["Condition"]["StringEquals"] == {"sts:ExternalId": "cross-account-s3-dev-writer"}
+        assert statement["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+        assert statement["Action"] == "sts:AssumeRole"
+        assert statement["Condition"]["StringEquals"] == {"sts:ExternalId": external_id}
+    assert statements["WorkloadsAssume"]["Condition"]["ArnEquals"] == {
+        "aws:PrincipalArn": f"arn:aws:iam::{account}:role/{role}"}
+    assert "Bool" not in statements["WorkloadsAssume"]["Condition"]  # a Lambda cannot present MFA
+    assert statements["HumansAssume"]["Condition"]["ArnEquals"] == {
+        "aws:PrincipalArn": f"arn:aws:iam::{account}:user/{user}"}
+    assert statements["HumansAssume"]["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}
 
 
-def test_role_session_duration_and_name_come_from_config(prod_run):
-    role = prod_run.cloud.one("aws:iam/role:Role").inputs
-    assert role["name"] == "cross-account-s3-writer"
-    assert role["maxSessionDuration"] == 3600
+def test_a_grant_trusts_no_other_grants_account(prod_run):
+    dev = str(trust_of(prod_run, "dev-writer"))
+    analytics = str(trust_of(prod_run, "analytics-reader"))
+    assert ANALYTICS_ACCOUNT not in dev and DEV_ACCOUNT not in analytics
 
 
-def test_permission_policy_is_put_and_list_under_prefix_of_this_bucket(prod_run):
-    bucket = prod_run.export("bucketName")
-    policy = prod_run.cloud.one("aws:iam/rolePolicy:RolePolicy").policy()
-    grants = {s["Action"]: s["Resource"] for s in policy["Statement"]}
-    assert grants == {"s3:PutObject": f"arn:aws:s3:::{bucket}/incoming/*", "s3:ListBucket": f"arn:aws:s3:::{bucket}"}
+def test_a_grant_without_mfa_or_external_id_has_neither_condition(prod_config):
+    run = run_stack("prod", changed_grant(prod_config, "dev-writer", requireMfa=False, externalId=None))
+    for statement in trust_of(run, "dev-writer").values():
+        assert set(statement["Condition"]) == {"ArnEquals"}
+    assert trust_of(run, "analytics-reader")["HumansAssume"]["Condition"]["Bool"] == {
+        "aws:MultiFactorAuthPresent": "true"}
 
 
-def test_read_access_is_granted_only_when_configured(prod_config):
-    run = run_stack("prod", prod_config | {"cross-account-s3:allowRead": "true"})
-    actions = [s["Action"] for s in run.cloud.one("aws:iam/rolePolicy:RolePolicy").policy()["Statement"]]
-    assert "s3:GetObject" in actions
+def test_role_session_duration_comes_from_its_grant(prod_config):
+    run = run_stack("prod", changed_grant(prod_config, "analytics-reader", maxSessionDuration=7200))
+    assert run.cloud.one(ROLE, "analytics-reader-role").inputs["maxSessionDuration"] == 7200
+    assert run.cloud.one(ROLE, "dev-writer-role").inputs["maxSessionDuration"] == 3600
 
 
-def test_permissions_boundary_is_attached_when_configured(prod_config):
+@pytest.mark.parametrize("access", ["write", "read", "read-write"])
+def test_permission_policy_follows_the_grants_access(prod_config, access):
+    run = run_stack("prod", changed_grant(prod_config, "dev-writer", access=access))
+    bucket = run.export("bucketName")
+    statements = permission_of(run, "dev-writer")
+    assert actions_of(statements) == ACTIONS_OF[access]
+    assert {s["Action"]: s["Resource"] for s in statements} == {
+        action: f"arn:aws:s3:::{bucket}" if action == "s3:ListBucket" else f"arn:aws:s3:::{bucket}/incoming/*"
+        for action in ACTIONS_OF[access]}
+    (listing,) = [s for s in statements if s["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "incoming/*"}}
+
+
+def test_committed_write_grant_may_put_and_list_under_its_prefix(prod_run):
+    assert actions_of(permission_of(prod_run, "dev-writer")) == {"s3:PutObject", "s3:ListBucket"}
+
+
+def test_committed_read_grant_cannot_write(prod_run):
+    assert actions_of(permission_of(prod_run, "analytics-reader")) == {"s3:GetObject", "s3:ListBucket"}
+
+
+def test_no_grant_role_may_delete_change_acls_or_policies(prod_config):
+    # One prod with a grant of each access level: nothing outside put, get and list, for any of them.
+    base = grants_of(prod_config)[0]
+    grants = [base | {"name": f"g-{access}", "access": access} for access in ACTIONS_OF]
+    run = run_stack("prod", with_grants(prod_config, grants))
+    for grant in grants:
+        statements = permission_of(run, grant["name"])
+        assert actions_of(statements) <= GRANT_ACTIONS
+        assert all(s["Effect"] == "Allow" and "NotAction" not in s and s["Resource"] != "*" for s in statements)
+    assert len(run.cloud.of_type(ROLE_POLICY)) == len(grants)
+    assert not run.cloud.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+
+
+def test_each_grant_has_its_own_prefix(prod_config):
+    run = run_stack("prod", changed_grant(prod_config, "analytics-reader", keyPrefix="reports/"))
+    bucket = run.export("bucketName")
+    reader = {s["Sid"]: s for s in permission_of(run, "analytics-reader")}
+    assert reader["ReadObjectsUnderPrefix"]["Resource"] == f"arn:aws:s3:::{bucket}/reports/*"
+    assert reader["ListObjectsUnderPrefix"]["Condition"] == {"StringLike": {"s3:prefix": "reports/*"}}
+    writer = {s["Sid"]: s for s in permission_of(run, "dev-writer")}
+    assert writer["WriteObjectsUnderPrefix"]["Resource"] == f"arn:aws:s3:::{bucket}/incoming/*"
+
+
+def test_revoking_one_grant_leaves_the_others_role_as_it_was(prod_config, prod_run):
+    kept = [g for g in grants_of(prod_config) if g["name"] == "analytics-reader"]
+    run = run_stack("prod", with_grants(prod_config, kept))
+    assert [r.name for r in run.cloud.of_type(ROLE)] == ["analytics-reader-role"]
+    for typ, name in ((ROLE, "analytics-reader-role"), (ROLE_POLICY, "analytics-reader-bucket-access")):
+        assert run.cloud.one(typ, name).inputs == prod_run.cloud.one(typ, name).inputs
+    assert set(run.export("grants")) == {"analytics-reader"}
+
+
+def test_permissions_boundary_is_attached_to_every_grant_role(prod_config):
     boundary = "arn:aws:iam::111111111111:policy/boundary"
-    run = run_stack("prod", prod_config | {"cross-account-s3:permissionsBoundaryArn": boundary})
-    assert run.cloud.one("aws:iam/role:Role").inputs["permissionsBoundary"] == boundary
+    run = run_stack("prod", prod_config | {f"{NS}permissionsBoundaryArn": boundary})
+    assert [r.inputs["permissionsBoundary"] for r in run.cloud.of_type(ROLE)] == [boundary] * len(COMMITTED_GRANTS)
 
 
-def test_exports(prod_run):
-    assert prod_run.export("roleArn") == "arn:aws:iam::111111111111:role/cross-account-s3-writer"
-    assert prod_run.export("roleName") == "cross-account-s3-writer"
+def test_grant_roles_are_tagged_with_their_grant_over_the_stack_tags(prod_config):
+    run = run_stack("prod", changed_grant(prod_config, "dev-writer", tags={"data-classification": "restricted"}))
+    assert run.cloud.one(ROLE, "dev-writer-role").inputs["tags"] == {
+        "project": "cross-account-s3", "data-classification": "restricted", "grant": "dev-writer"}
+    assert run.cloud.one(ROLE, "analytics-reader-role").inputs["tags"]["grant"] == "analytics-reader"
+
+
+# --- exports ----------------------------------------------------------------------------------------------------
+
+
+def test_grants_export_describes_each_grant_for_its_consumer(prod_run):
+    assert prod_run.export("grants") == {
+        "dev-writer": {
+            "roleArn": f"arn:aws:iam::{PROD_ACCOUNT}:role/cross-account-s3-dev-writer",
+            "roleName": "cross-account-s3-dev-writer", "accountId": DEV_ACCOUNT, "keyPrefix": "incoming/",
+            "access": "write", "mfaRequired": True, "maxSessionDuration": 3600, "externalIdRequired": True,
+        },
+        "analytics-reader": {
+            "roleArn": f"arn:aws:iam::{PROD_ACCOUNT}:role/cross-account-s3-analytics-reader",
+            "roleName": "cross-account-s3-analytics-reader", "accountId": ANALYTICS_ACCOUNT,
+            "keyPrefix": "incoming/", "access": "read", "mfaRequired": True, "maxSessionDuration": 3600,
+            "externalIdRequired": True,
+        },
+    }
+
+
+def test_bucket_and_region_exports(prod_run):
+    assert set(prod_run.exports) == {"grants", "grantExternalIds", "bucketName", "bucketArn", "region"}
     assert prod_run.export("bucketArn") == f"arn:aws:s3:::{prod_run.export('bucketName')}"
-    assert prod_run.export("keyPrefix") == "incoming/"
     assert prod_run.export("region") == "eu-west-1"
 
 
-def test_external_id_is_exported_as_a_secret(prod_run):
-    assert prod_run.exports["externalId"].secret is True
-    assert prod_run.exports["roleArn"].secret is False
+def test_external_ids_are_exported_apart_from_grants_as_a_secret(prod_run):
+    """The external IDs are a secret; the rest of a grant is not, and every consumer reads the grants output.
+
+    Pulumi marks an output secret as a whole: with the external IDs inside ``grants``, the whole map would be secret,
+    and so would everything a consumer derives from it (its role ARN in the Lambda's policy, its access, the CLI
+    profile's role_arn), hidden as [secret] in every consumer's preview and snapshot, where reviewers need to see
+    which role a change points at. So ``grants`` stays plain and carries only ``externalIdRequired``;
+    ``grantExternalIds`` (grant name to external ID) is the one secret output.
+    """
+    assert prod_run.exports["grantExternalIds"].secret is True
+    assert prod_run.export("grantExternalIds") == {"dev-writer": "dev-writer-3f9a61c2",
+                                                   "analytics-reader": "analytics-reader-8d04be17"}
+    assert prod_run.exports["grants"].secret is False
+    assert all(set(g) == {"roleArn", "roleName", "accountId", "keyPrefix", "access", "mfaRequired",
+                          "maxSessionDuration", "externalIdRequired"} for g in prod_run.export("grants").values())
 
 
-def test_no_external_id_export_when_not_configured(prod_config):
-    config = {k: v for k, v in prod_config.items() if k != "cross-account-s3:externalId"}
-    assert "externalId" not in run_stack("prod", config).exports
+def test_a_grant_without_external_id_is_left_out_of_the_external_ids(prod_config):
+    run = run_stack("prod", changed_grant(prod_config, "analytics-reader", externalId=None))
+    assert run.export("grantExternalIds") == {"dev-writer": "dev-writer-3f9a61c2"}
+    assert run.export("grants")["analytics-reader"]["externalIdRequired"] is False
+    assert run.export("grants")["dev-writer"]["externalIdRequired"] is True
+
+
+# --- the program as a whole -------------------------------------------------------------------------------------
 
 
 def test_every_resource_is_inside_a_component(prod_run):
-    # Components register first; custom resources are their children (parent=self), never the stack's.
-    types = [r.typ for r in prod_run.cloud.resources]
-    assert types[:2] == ["cross-account-s3:storage:HardenedBucket", "cross-account-s3:access:WriterRole"]
+    components = {"cross-account-s3:storage:HardenedBucket", "cross-account-s3:access:GrantRole"}
+    assert {r.typ for r in prod_run.cloud.resources if r.parent is None} == components
+    assert all(r.parent is not None and r.parent.type in components
+               for r in prod_run.cloud.resources if r.typ not in components)
 
 
-def test_bad_config_fails_the_program_naming_the_key(prod_config):
-    with pytest.raises(ConfigError, match="cross-account-s3:devAccountId: expected a 12-digit"):
-        run_stack("prod", prod_config | {"cross-account-s3:devAccountId": "42"})
+def test_prod_declares_no_consumer_resources(prod_run):
+    types = {r.typ for r in prod_run.cloud.resources}
+    assert not types & {"pulumi:pulumi:StackReference", "aws:lambda/function:Function", "aws:iam/user:User",
+                        "aws:iam/group:Group"}
 
 
-def test_unknown_stack_name_is_refused(prod_config):
-    from tests.project import run_program
-    from tests.program.conftest import FakeCloud
+def test_bad_config_fails_the_program_naming_the_grant_and_key(prod_config):
+    with pytest.raises(ConfigError, match=r"cross-account-s3:grants\[dev-writer\]\.accountId: expected a 12-digit"):
+        run_stack("prod", changed_grant(prod_config, "dev-writer", accountId="42"))
 
-    with pytest.raises(ConfigError, match="expected prod or dev"):
-        run_program("staging", FakeCloud("111111111111"), config=prod_config)
+
+def test_an_oversized_trust_policy_fails_the_program_before_any_resource(prod_config):
+    big = changed_grant(prod_config, "dev-writer", roleNames=[f"{i:02d}".ljust(64, "r") for i in range(40)])
+    with pytest.raises(ConfigError, match=r"cross-account-s3:grants\[dev-writer\]: its trust policy would be"):
+        run_stack("prod", big)

@@ -1,103 +1,354 @@
-"""Config is validated at start: every problem named by its key, with the form it expects."""
+"""Config is validated at start: every problem named by its key, with the form it expects.
+
+A grant's keys are named ``cross-account-s3:grants[NAME].KEY``, or ``grants[INDEX].KEY`` while the grant has no
+valid name, so a preview of a prod stack with many grants says which grant to fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
 
 import pytest
 
-from components.settings import ConfigError, parse_dev, parse_prod
+from components.settings import (
+    TRUST_POLICY_DEFAULT_LIMIT,
+    TRUST_POLICY_MAX_LIMIT,
+    Access,
+    ConfigError,
+    Grant,
+    Workload,
+    parse_consumer,
+    parse_prod,
+    trust_policy_size,
+)
+from tests.program.conftest import (
+    ANALYTICS_ACCOUNT,
+    CONSUMER_STACKS,
+    DEV_ACCOUNT,
+    NS,
+    PROD_STACK,
+    changed_grant,
+    grants_of,
+    problems_of,
+    raw,
+    with_grants,
+)
+from tests.project import stack_config
 
-PREFIX = "cross-account-s3:"
+
+def prod_problems(config: dict[str, str]) -> list[str]:
+    return problems_of(parse_prod, raw(config))
 
 
-def raw(config: dict[str, str]) -> dict[str, str]:
-    return {k[len(PREFIX):]: v for k, v in config.items() if k.startswith(PREFIX)}
+def grant_problems(config: dict[str, str], grant_name: str = "dev-writer", /, **changes: Any) -> list[str]:
+    return prod_problems(changed_grant(config, grant_name, **changes))
 
 
-def problems_of(parse, values, region="eu-west-1") -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        parse(values, region)
-    return caught.value.problems
+# --- the committed stack files ---------------------------------------------------------------------------------
 
 
-def test_committed_prod_config_is_valid(prod_config):
+def test_committed_prod_config_has_one_grant_per_consumer(prod_config):
     settings = parse_prod(raw(prod_config), prod_config["aws:region"])
-    assert settings.dev_account_id == "222222222222"
-    assert settings.key_prefix == "incoming/"
-    assert settings.require_mfa is True
+    grants = {g.name: g for g in settings.grants}
+    assert set(grants) == {"dev-writer", "analytics-reader"}
+    assert grants["dev-writer"] == Grant(
+        name="dev-writer", account_id=DEV_ACCOUNT, role_names=("cross-account-s3-writer-lambda",),
+        user_names=("dev-user",), key_prefix="incoming/", access=Access.WRITE,
+        external_id="dev-writer-3f9a61c2", require_mfa=True, max_session_seconds=3600)
+    assert grants["analytics-reader"].account_id == ANALYTICS_ACCOUNT
+    assert grants["analytics-reader"].access is Access.READ
+    assert settings.trust_policy_limit == TRUST_POLICY_DEFAULT_LIMIT
 
 
-def test_committed_dev_config_is_valid(dev_config):
-    settings = parse_dev(raw(dev_config), dev_config["aws:region"])
-    assert settings.prod_stack == "organization/cross-account-s3/prod"
+def test_a_grant_role_is_named_after_its_grant(prod_config):
+    settings = parse_prod(raw(prod_config), prod_config["aws:region"])
+    assert [g.role_name for g in settings.grants] == [f"cross-account-s3-{g.name}" for g in settings.grants]
+
+
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
+def test_committed_consumer_config_is_valid(stack):
+    config = stack_config(stack)
+    settings = parse_consumer(raw(config), config["aws:region"], stack)
+    assert settings.prod_stack == PROD_STACK
+    assert settings.grant
+
+
+def test_grant_defaults_require_mfa_and_an_hour_session(prod_config):
+    config = changed_grant(prod_config, "dev-writer", requireMfa=None, maxSessionDuration=None, externalId=None)
+    (grant,) = [g for g in parse_prod(raw(config), "eu-west-1").grants if g.name == "dev-writer"]
+    assert (grant.require_mfa, grant.max_session_seconds, grant.external_id) == (True, 3600, None)
+
+
+def test_yaml_typed_grant_values_are_read_as_their_text(prod_config):
+    # A stack file may leave numbers and booleans unquoted; they arrive as JSON numbers and booleans.
+    config = changed_grant(prod_config, "dev-writer", accountId=int(DEV_ACCOUNT), maxSessionDuration=7200,
+                           requireMfa=False)
+    (grant,) = [g for g in parse_prod(raw(config), "eu-west-1").grants if g.name == "dev-writer"]
+    assert (grant.account_id, grant.max_session_seconds, grant.require_mfa) == (DEV_ACCOUNT, 7200, False)
+
+
+# --- a grant's problems name the grant and the key ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("key, value, expected", [
-    ("devAccountId", "12345", "12-digit AWS account ID"),
-    ("devAccountId", "22222222222a", "12-digit AWS account ID"),
+    ("accountId", "12345", "expected a 12-digit AWS account ID"),
+    ("accountId", "22222222222a", "expected a 12-digit AWS account ID"),
+    ("accountId", None, "required, a 12-digit AWS account ID"),
     ("keyPrefix", "/incoming/", "without a leading '/'"),
     ("keyPrefix", "incoming", "ending in '/'"),
     ("keyPrefix", "in/../out/", "'..' segments"),
-    ("trustedRoleNames", "[]", "required, a non-empty list"),
-    ("trustedRoleNames", "writer", "a list of IAM role names"),
-    ("trustedRoleNames", '["bad name"]', "a list of IAM role names"),
-    ("trustedUserNames", '["a", "a"]', "without duplicates"),
-    ("bucketName", "Not_A_Bucket", "an S3 bucket name"),
+    ("keyPrefix", None, "required, a key prefix"),
+    ("roleNames", "writer", "a list of IAM role names"),
+    ("roleNames", ["bad name"], "a list of IAM role names"),
+    ("userNames", ["a", "a"], "without duplicates"),
+    ("access", "admin", "expected write, read or read-write"),
+    ("access", "Write", "expected write, read or read-write"),
+    ("access", None, "required, write, read or read-write"),
+    ("externalId", "x", "2-1224 characters"),
     ("requireMfa", "yes", "true or false"),
-    ("maxSessionDuration", "60", "from 3600 to 43200"),
+    ("maxSessionDuration", 60, "from 3600 to 43200"),
     ("maxSessionDuration", "an hour", "from 3600 to 43200"),
+    ("tags", [1, 2], "a map of tag names"),
+    ("roleName", "cross-account-s3-writer", "unknown key"),
+])
+def test_bad_grant_value_is_named_by_grant_and_key(prod_config, key, value, expected):
+    problems = grant_problems(prod_config, **{key: value})
+    assert [p for p in problems if p.startswith(f"{NS}grants[dev-writer].{key}: ")] == problems, problems
+    assert any(expected in p for p in problems), problems
+
+
+def test_config_error_names_the_grant_in_the_message(prod_config):
+    with pytest.raises(ConfigError, match=r"Invalid configuration for stack 'prod':\n"
+                                          r"  - cross-account-s3:grants\[dev-writer\]\.accountId: expected a 12-digit"):
+        parse_prod(raw(changed_grant(prod_config, "dev-writer", accountId="42")), "eu-west-1", "prod")
+
+
+def test_a_grant_without_a_valid_name_is_named_by_its_index(prod_config):
+    problems = grant_problems(prod_config, "analytics-reader", name="Analytics_Reader", accountId="42")
+    assert sorted(p.split(":")[1] for p in problems) == ["grants[1].accountId", "grants[1].name"], problems
+    assert any("expected a grant name" in p for p in problems)
+
+
+def test_a_grant_missing_its_name_is_named_by_its_index(prod_config):
+    problems = grant_problems(prod_config, "dev-writer", name=None)
+    assert problems == [f"{NS}grants[0].name: required, a grant name: 1-47 of [a-z0-9-], starting and ending "
+                        "with a letter or digit (its role is cross-account-s3-<name>)"]
+
+
+def test_a_grant_named_by_a_yaml_number_is_named_by_that_number(prod_config):
+    problems = grant_problems(prod_config, "dev-writer", name=2024, accountId="42")
+    assert [p.split(":")[1] for p in problems] == ["grants[2024].accountId"], problems
+
+
+def test_a_grant_name_too_long_for_its_role_name_is_refused(prod_config):
+    longest = "g" * (64 - len("cross-account-s3-"))
+    assert parse_prod(raw(changed_grant(prod_config, "dev-writer", name=longest)), "eu-west-1")
+    problems = grant_problems(prod_config, "dev-writer", name=longest + "g")
+    assert problems[0].startswith(f"{NS}grants[0].name: expected a grant name"), problems
+
+
+@pytest.mark.parametrize("name", ["-dev", "dev-", "Dev", "dev_writer", "dév"])
+def test_a_grant_name_is_lowercase_letters_digits_and_inner_hyphens(prod_config, name):
+    assert any(p.startswith(f"{NS}grants[0].name: expected")
+               for p in grant_problems(prod_config, "dev-writer", name=name))
+
+
+def test_two_grants_with_one_name_are_refused_naming_it(prod_config):
+    problems = grant_problems(prod_config, "analytics-reader", name="dev-writer")
+    assert problems == [f"{NS}grants[dev-writer].name: 'dev-writer' names more than one grant; each grant needs "
+                        "its own name (its role is named after it)"]
+
+
+def test_a_grant_with_no_principal_keys_is_refused(prod_config):
+    problems = grant_problems(prod_config, roleNames=None, userNames=None)
+    assert len(problems) == 1 and problems[0].startswith(f"{NS}grants[dev-writer].roleNames: required"), problems
+
+
+def test_a_grant_with_empty_principal_lists_is_refused(prod_config):
+    problems = grant_problems(prod_config, roleNames=[], userNames=[])
+    assert problems == [f"{NS}grants[dev-writer].roleNames: the grant names no principal; give roleNames "
+                        "and/or userNames, each a non-empty list"]
+
+
+@pytest.mark.parametrize("kept", ["roleNames", "userNames"])
+def test_a_grant_may_name_only_roles_or_only_users(prod_config, kept):
+    dropped = {"roleNames", "userNames"} - {kept}
+    config = changed_grant(prod_config, "dev-writer", **dict.fromkeys(dropped))
+    assert parse_prod(raw(config), "eu-west-1")
+
+
+def test_a_grant_that_is_not_an_object_is_named_by_its_index(prod_config):
+    problems = prod_problems(with_grants(prod_config, [grants_of(prod_config)[0], "analytics-reader"]))
+    assert [p.split(": ")[0] for p in problems] == [f"{NS}grants[1]"], problems
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("[]", "expected a non-empty list of grants"),
+    ('{"name": "dev-writer"}', "expected a non-empty list of grants"),
+    ("dev-writer", "expected a non-empty list of grants"),
+    (None, "required, a list of grants"),
+])
+def test_grants_must_be_a_non_empty_list(prod_config, value, expected):
+    values = raw(prod_config)
+    if value is None:
+        del values["grants"]
+    else:
+        values["grants"] = value
+    problems = problems_of(parse_prod, values)
+    assert len(problems) == 1 and problems[0].startswith(f"{NS}grants: ") and expected in problems[0], problems
+
+
+def test_every_problem_of_every_grant_is_reported_at_once(prod_config):
+    config = changed_grant(prod_config, "dev-writer", accountId="x", requireMfa="maybe")
+    config = changed_grant(config, "analytics-reader", keyPrefix="/", access="all")
+    config[f"{NS}bucketName"] = "Not_A_Bucket"
+    keys = sorted(p.split(": ")[0] for p in prod_problems(config))
+    assert keys == [f"{NS}bucketName", f"{NS}grants[analytics-reader].access", f"{NS}grants[analytics-reader].keyPrefix",
+                    f"{NS}grants[dev-writer].accountId", f"{NS}grants[dev-writer].requireMfa"]
+
+
+# --- IAM's trust policy size limit -----------------------------------------------------------------------------
+
+
+def many_roles(count: int, length: int) -> list[str]:
+    return [f"{i:03d}".ljust(length, "r") for i in range(count)]
+
+
+def big_grant_config(prod_config: dict[str, str], count: int, length: int, limit: int | None = None) -> dict[str, str]:
+    config = changed_grant(prod_config, "dev-writer", roleNames=many_roles(count, length))
+    if limit is not None:
+        config[f"{NS}trustPolicySizeLimit"] = str(limit)
+    return config
+
+
+def size_of_big_grant(prod_config: dict[str, str], count: int, length: int) -> int:
+    """The trust policy size of the committed dev-writer grant with `count` role names of `length` characters."""
+    (grant,) = [g for g in parse_prod(raw(prod_config), "eu-west-1").grants if g.name == "dev-writer"]
+    size = trust_policy_size(dataclasses.replace(grant, role_names=tuple(many_roles(count, length))))
+    assert size is not None
+    return size
+
+
+def test_a_grant_whose_trust_policy_exceeds_the_default_limit_is_refused_naming_it(prod_config):
+    size = size_of_big_grant(prod_config, 40, 40)
+    assert TRUST_POLICY_DEFAULT_LIMIT < size <= TRUST_POLICY_MAX_LIMIT
+    problems = prod_problems(big_grant_config(prod_config, 40, 40))
+    assert problems == [f"{NS}grants[dev-writer]: its trust policy would be {size} characters, over IAM's limit of "
+                        "2048 (trustPolicySizeLimit); name fewer principals, or split the grant"]
+
+
+def test_a_raised_trust_policy_limit_accepts_the_grant_when_it_fits(prod_config):
+    size = size_of_big_grant(prod_config, 40, 40)
+    assert parse_prod(raw(big_grant_config(prod_config, 40, 40, limit=TRUST_POLICY_MAX_LIMIT)), "eu-west-1")
+    assert parse_prod(raw(big_grant_config(prod_config, 40, 40, limit=size)), "eu-west-1")
+    problems = prod_problems(big_grant_config(prod_config, 40, 40, limit=size - 1))
+    assert problems[0].startswith(f"{NS}grants[dev-writer]: its trust policy would be {size} characters, over "
+                                  f"IAM's limit of {size - 1}"), problems
+
+
+def test_a_grant_too_big_even_for_the_highest_limit_is_refused(prod_config):
+    assert size_of_big_grant(prod_config, 40, 64) > TRUST_POLICY_MAX_LIMIT
+    problems = prod_problems(big_grant_config(prod_config, 40, 64, limit=TRUST_POLICY_MAX_LIMIT))
+    assert [p.split(": ")[0] for p in problems] == [f"{NS}grants[dev-writer]"], problems
+
+
+def test_the_size_limit_applies_to_each_grant_on_its_own(prod_config):
+    # Two grants of 1,500 characters each: together over 2,048, but each role has its own trust policy.
+    config = big_grant_config(prod_config, 14, 64)
+    config = changed_grant(config, "analytics-reader", roleNames=many_roles(14, 64))
+    assert all(1500 < (trust_policy_size(g) or 0) <= TRUST_POLICY_DEFAULT_LIMIT
+               for g in parse_prod(raw(config), "eu-west-1").grants)
+
+
+def test_a_long_external_id_counts_against_the_trust_policy_size(prod_config):
+    # Well-formed (IAM allows 2-1224 characters), but every trust statement repeats it: over 2,048 with two.
+    config = changed_grant(prod_config, "dev-writer", externalId="x" * 1224)
+    problems = prod_problems(config)
+    assert [p.split(": ")[0] for p in problems] == [f"{NS}grants[dev-writer]"], problems
+    assert parse_prod(raw(config | {f"{NS}trustPolicySizeLimit": str(TRUST_POLICY_MAX_LIMIT)}), "eu-west-1")
+
+
+@pytest.mark.parametrize("limit", ["2047", "4097", "0", "big"])
+def test_the_trust_policy_limit_is_iams_quota_range(prod_config, limit):
+    problems = prod_problems(prod_config | {f"{NS}trustPolicySizeLimit": limit})
+    assert problems == [f"{NS}trustPolicySizeLimit: expected IAM's trust policy size quota, 2048 to 4096, got "
+                        f"{int(limit) if limit.isdigit() else limit!r}"]
+
+
+# --- the rest of prod -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("bucketName", "Not_A_Bucket", "an S3 bucket name"),
+    ("versioning", "yes", "true or false"),
     ("permissionsBoundaryArn", "arn:aws:s3:::bucket", "an IAM managed policy ARN"),
     ("tags", "[1, 2]", "a map of tag names"),
-    ("trustedRolenames", '["x"]', "unknown key"),
+    # The single-consumer keys are gone: a stack file still using them is told so.
+    ("devAccountId", DEV_ACCOUNT, "unknown key"),
+    ("trustedRoleNames", '["x"]', "unknown key"),
 ])
 def test_bad_prod_value_is_named_with_expected_form(prod_config, key, value, expected):
-    values = raw(prod_config)
-    if key == "trustedRoleNames" and value == "[]":
-        values.pop("trustedUserNames")
-    values[key] = value
-    problems = problems_of(parse_prod, values)
-    assert any(p.startswith(f"{PREFIX}{key}") and expected in p for p in problems), problems
-
-
-def test_missing_dev_account_id_is_required(prod_config):
-    values = raw(prod_config)
-    del values["devAccountId"]
-    assert any("devAccountId: required" in p for p in problems_of(parse_prod, values))
-
-
-def test_missing_principals_are_required(prod_config):
-    values = raw(prod_config)
-    del values["trustedRoleNames"], values["trustedUserNames"]
-    assert any("trustedRoleNames: required" in p for p in problems_of(parse_prod, values))
+    problems = prod_problems(prod_config | {f"{NS}{key}": value})
+    assert len(problems) == 1 and problems[0].startswith(f"{NS}{key}: ") and expected in problems[0], problems
 
 
 @pytest.mark.parametrize("region", [None, "", "europe", "EU-WEST-1"])
 def test_bad_region_is_named(prod_config, region):
-    assert any(p.startswith("aws:region") for p in problems_of(parse_prod, raw(prod_config), region))
+    assert [p.split(":")[0] + ":" + p.split(":")[1] for p in problems_of(parse_prod, raw(prod_config), region)] \
+        == ["aws:region"]
 
 
-def test_every_problem_is_reported_at_once(prod_config):
-    values = raw(prod_config) | {"devAccountId": "x", "keyPrefix": "/", "requireMfa": "maybe"}
-    problems = problems_of(parse_prod, values)
-    assert len(problems) == 3
+# --- a consumer -------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
 @pytest.mark.parametrize("key, value, expected", [
     ("prodStack", "", "required"),
     ("prodStack", "a/b/c/d", "stack reference"),
+    ("grant", "", "required, the name of one of the prod stack's grants"),
+    ("grant", "Dev_Writer", "the name of one of the prod stack's grants"),
+    ("workload", "admin", "writer, reader or none"),
     ("lambdaTimeout", "0", "from 1 to 900"),
     ("lambdaTimeout", "901", "from 1 to 900"),
     ("lambdaMemory", "64", "from 128 to 10240"),
     ("logRetentionDays", "10", "retention periods"),
     ("maxBodyBytes", "-1", "bytes from 1"),
+    ("maxObjectBytes", "0", "bytes from 1 to 4194304"),
+    ("maxObjectBytes", str(4 * 1024 * 1024 + 1), "bytes from 1 to 4194304"),
     ("functionName", "has space", "a Lambda function name"),
     ("executionRoleName", "x" * 65, "an IAM role name"),
     ("groupUsers", '"dev-user"', "a list of IAM user names"),
+    ("allowRead", "true", "unknown key"),
 ])
-def test_bad_dev_value_is_named_with_expected_form(dev_config, key, value, expected):
-    values = raw(dev_config) | {key: value}
-    problems = problems_of(parse_dev, values)
-    assert any(p.startswith(f"{PREFIX}{key}") and expected in p for p in problems), problems
+def test_bad_consumer_value_is_named_with_expected_form(stack, key, value, expected):
+    problems = problems_of(parse_consumer, raw(stack_config(stack)) | {key: value})
+    assert len(problems) == 1 and problems[0].startswith(f"{NS}{key}") and expected in problems[0], problems
 
 
-def test_config_error_message_lists_the_stack_and_each_problem(prod_config):
-    values = raw(prod_config) | {"devAccountId": "x"}
-    with pytest.raises(ConfigError, match=r"Invalid configuration for stack 'prod':\n  - cross-account-s3:devAccountId"):
-        parse_prod(values, "eu-west-1")
+def test_a_consumer_runs_the_writer_unless_told_otherwise(dev_config):
+    values = {k: v for k, v in raw(dev_config).items() if k != "workload"}
+    assert parse_consumer(values, "eu-west-1").workload is Workload.WRITER
+
+
+@pytest.mark.parametrize("workload", list(Workload))
+def test_a_consumer_may_run_any_workload(dev_config, workload):
+    assert parse_consumer(raw(dev_config) | {"workload": workload.value}, "eu-west-1").workload is workload
+
+
+def test_a_consumer_error_names_its_own_stack(analytics_config):
+    with pytest.raises(ConfigError, match=r"Invalid configuration for stack 'analytics':\n  - cross-account-s3:grant:"):
+        parse_consumer(raw(analytics_config) | {"grant": "No"}, "eu-west-1", "analytics")
+
+
+def test_a_consumer_names_no_grant_without_a_grant_key(dev_config):
+    values = {k: v for k, v in raw(dev_config).items() if k != "grant"}
+    assert problems_of(parse_consumer, values) == [
+        f"{NS}grant: required, the name of one of the prod stack's grants"]
+
+
+def test_problems_are_plain_text_with_the_value_quoted(prod_config):
+    (problem,) = grant_problems(prod_config, accountId="4\n2")
+    assert problem.endswith("got '4\\n2'") and "\n" not in problem
+    json.dumps(problem)  # printable as it is

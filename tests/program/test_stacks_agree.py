@@ -1,27 +1,55 @@
-"""The principals prod trusts and the ones dev creates come from two files; they must not drift apart."""
+"""Prod's grants and the consumer stacks come from separate files; they must not drift apart.
+
+For every consumer stack file: the principals it creates are exactly those its grant trusts in prod, it deploys
+into its grant's account, its workload is one its grant's access allows, and it references this project's prod.
+A consumer stack added later is checked the same way, with nothing to add here.
+"""
+
+from __future__ import annotations
 
 import json
 
-from components.settings import parse_dev, parse_prod
-from tests.program.test_settings import raw
+import pytest
+
+from components.settings import PROJECT, Grant, Workload
+from tests.program.conftest import CONSUMER_STACKS, committed_consumer, committed_prod
+from tests.project import stack_config
 
 
-def test_prod_trusts_exactly_the_role_the_dev_stack_creates(prod_config, dev_config):
-    prod = parse_prod(raw(prod_config), prod_config["aws:region"])
-    dev = parse_dev(raw(dev_config), dev_config["aws:region"])
-    assert prod.trusted_role_names == (dev.execution_role_name,)
+def grant_of(stack: str) -> Grant:
+    consumer = committed_consumer(stack)
+    grants = {g.name: g for g in committed_prod().grants}
+    assert consumer.grant in grants, f"{stack} names grant {consumer.grant!r}, which Pulumi.prod.yaml lacks"
+    return grants[consumer.grant]
 
 
-def test_prod_trusts_exactly_the_users_of_the_dev_group(prod_config, dev_config):
-    prod = parse_prod(raw(prod_config), prod_config["aws:region"])
-    dev = parse_dev(raw(dev_config), dev_config["aws:region"])
-    assert sorted(prod.trusted_user_names) == sorted(dev.group_users)
+def test_there_are_consumer_stacks():
+    assert set(CONSUMER_STACKS) >= {"dev", "analytics"}
 
 
-def test_prod_names_the_account_the_dev_stack_deploys_to(prod_config, dev_config):
-    prod = parse_prod(raw(prod_config), prod_config["aws:region"])
-    assert json.loads(dev_config["aws:allowedAccountIds"]) == [prod.dev_account_id]
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
+def test_prod_trusts_exactly_the_execution_role_the_consumer_creates(stack):
+    consumer, grant = committed_consumer(stack), grant_of(stack)
+    created = (consumer.execution_role_name,) if consumer.workload is not Workload.NONE else ()
+    assert sorted(grant.role_names) == sorted(created)
 
 
-def test_dev_references_the_prod_stack_of_this_project(dev_config):
-    assert dev_config["cross-account-s3:prodStack"].split("/")[-2:] == ["cross-account-s3", "prod"]
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
+def test_prod_trusts_exactly_the_users_of_the_consumers_group(stack):
+    assert sorted(grant_of(stack).user_names) == sorted(committed_consumer(stack).group_users)
+
+
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
+def test_the_consumer_deploys_into_its_grants_account(stack):
+    assert json.loads(stack_config(stack)["aws:allowedAccountIds"]) == [grant_of(stack).account_id]
+
+
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
+def test_the_consumers_workload_is_allowed_by_its_grants_access(stack):
+    consumer, grant = committed_consumer(stack), grant_of(stack)
+    assert consumer.workload.allowed_by(grant.access), (consumer.workload, grant.access)
+
+
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
+def test_the_consumer_references_the_prod_stack_of_this_project(stack):
+    assert committed_consumer(stack).prod_stack.split("/")[-2:] == [PROJECT, "prod"]

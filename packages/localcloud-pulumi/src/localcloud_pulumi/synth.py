@@ -296,8 +296,15 @@ def _secret_strings(mocks: RecordingMocks, exports: Mapping[str, StackOutput]) -
 
 
 def _strings(value: Any) -> Iterator[str]:
+    """Every string of a secret value, however nested: a secret map (external IDs by grant) hides each of them."""
     if isinstance(value, str) and value:
         yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
 
 
 def _secret_values(value: Any, path: str) -> Iterator[tuple[str, Any]]:
