@@ -1,11 +1,12 @@
 """cross-account-s3-bootstrap: what GitHub Actions needs in one account, created once with admin credentials.
 
-Per account (stack prod or dev): GitHub's OIDC provider, and one role per workflow, each trusting only GitHub
-tokens for this repository and one kind of run:
+Per account, one stack named after the project stack it serves: prod (the data account) or a consumer (dev,
+analytics, ...; any other name, as in the main program). Each gets GitHub's OIDC provider, and one role per
+workflow, each trusting only GitHub tokens for this repository and one kind of run:
 
-    preview      pull requests       read-only, scoped to the project's resources   (.github/workflows/preview.yml)
-    deploy       environment prod|dev  writes the project's resources, nothing else   (.github/workflows/deploy.yml)
-    integration  environment integration  dev: invoke the function; prod: objects under the prefix
+    preview      pull requests             read-only, scoped to the project's resources  (.github/workflows/preview.yml)
+    deploy       environment <stack>       writes the project's resources, nothing else  (.github/workflows/deploy.yml)
+    integration  environment integration   a consumer: invoke its function; prod: objects under the prefix
                                                                                     (.github/workflows/integration.yml)
 
 The exports are the repository variables the workflows read (docs/ci.md).
@@ -68,29 +69,29 @@ integration_runs = policies.environment_subject(repo, ci.integration_environment
 if isinstance(config, settings.ProdBootstrap):
     scope = policies.ProdScope(ci.account_id, ci.name_prefix, config.bucket, config.key_prefix)
     preview = ci_role("preview", pull_requests, policies.prod_preview_policy(scope, state),
-                      f"pulumi preview of {repo} (prod), from pull requests: read-only")
+                      f"pulumi preview of {repo} ({ci.stack}), from pull requests: read-only")
     deploy = ci_role("deploy", deploys, policies.prod_deploy_policy(scope, ci.ci_role_path, state),
-                     f"pulumi up of {repo} (prod), from the {ci.deploy_environment} environment")
+                     f"pulumi up of {repo} ({ci.stack}), from the {ci.deploy_environment} environment")
     integration = ci_role("integration", integration_runs, policies.integration_reader_policy(scope, state),
                           f"live tests of {repo}: objects under {config.key_prefix} in the prod bucket")
 else:
-    dev_scope = policies.DevScope(ci.account_id, ci.region, ci.name_prefix, config.function_name,
-                                  config.execution_role_name, config.user_names)
-    preview = ci_role("preview", pull_requests, policies.dev_preview_policy(dev_scope, state),
-                      f"pulumi preview of {repo} (dev), from pull requests: read-only")
-    deploy = ci_role("deploy", deploys, policies.dev_deploy_policy(dev_scope, ci.ci_role_path, state),
-                     f"pulumi up of {repo} (dev), from the {ci.deploy_environment} environment")
-    integration = ci_role("integration", integration_runs, policies.integration_invoker_policy(dev_scope),
+    # A consumer account: dev (the writer), analytics (the reader), or any further one.
+    consumer = policies.ConsumerScope(ci.account_id, ci.region, ci.name_prefix, config.function_name,
+                                      config.execution_role_name, config.user_names)
+    preview = ci_role("preview", pull_requests, policies.consumer_preview_policy(consumer, state),
+                      f"pulumi preview of {repo} ({ci.stack}), from pull requests: read-only")
+    deploy = ci_role("deploy", deploys, policies.consumer_deploy_policy(consumer, ci.ci_role_path, state),
+                     f"pulumi up of {repo} ({ci.stack}), from the {ci.deploy_environment} environment")
+    integration = ci_role("integration", integration_runs, policies.integration_invoker_policy(consumer),
                           f"live tests of {repo}: invoke {config.function_name}")
 
-stack = ci.stack.upper()
 pulumi.export("oidcProviderArn", provider_arn)
 pulumi.export("previewRoleArn", preview.arn)
 pulumi.export("deployRoleArn", deploy.arn)
 pulumi.export("integrationRoleArn", integration.arn)
-# Paste into Settings > Secrets and variables > Actions > Variables (docs/ci.md).
+# Paste into Settings > Secrets and variables > Actions > Variables (docs/ci.md): <STACK>_<PURPOSE>_ROLE_ARN.
 pulumi.export("githubVariables", {
-    f"{stack}_PREVIEW_ROLE_ARN": preview.arn,
-    f"{stack}_DEPLOY_ROLE_ARN": deploy.arn,
-    f"{stack}_INTEGRATION_ROLE_ARN": integration.arn,
+    ci.variable("preview"): preview.arn,
+    ci.variable("deploy"): deploy.arn,
+    ci.variable("integration"): integration.arn,
 })

@@ -57,7 +57,9 @@ def github_trust_policy(provider_arn: str, subject: str) -> PolicyDocument:
 
 @dataclass(frozen=True)
 class ProdScope:
-    """The prod stack's resources: IAM roles named `<prefix>-*` and one bucket (a name, or a pattern like data-*)."""
+    """The prod stack's resources: one IAM role per grant, each named `<prefix>-<grant>` (so all under `<prefix>-*`,
+    however many grants there are), and one bucket (a name, or a pattern like data-*). `key_prefix` is where the
+    integration reader may read, list and delete: the prefix of the grant dev's writer uses."""
 
     account_id: str
     name_prefix: str
@@ -78,8 +80,9 @@ class ProdScope:
 
 
 @dataclass(frozen=True)
-class DevScope:
-    """The dev stack's resources: IAM roles and groups named `<prefix>-*`, named users, one function, its log group."""
+class ConsumerScope:
+    """A consumer stack's resources (dev, analytics, ...): IAM roles and groups named `<prefix>-*`, named users, one
+    function (the writer or the reader), its log group."""
 
     account_id: str
     region: str
@@ -110,7 +113,7 @@ class DevScope:
 
     @property
     def log_group_arn(self) -> str:
-        # The name WriterFunction gives the function's log group.
+        # The name GrantFunction gives the function's log group.
         return arns.log_group(self.region, self.account_id, f"/aws/lambda/{self.function_name}")
 
     @property
@@ -184,7 +187,7 @@ def _guards(account_id: str, ci_role_path: str) -> list[Statement]:
 
 
 def prod_preview_policy(scope: ProdScope, state: StateBackend | None = None) -> PolicyDocument:
-    """`pulumi preview` of prod: read the role and the bucket's configuration; never objects."""
+    """`pulumi preview` of prod: read the grants' roles and the bucket's configuration; never objects."""
     return _with_state([
         Statement("ReadProjectRoles", ROLE_READ, resources=(scope.roles,)),
         Statement("ReadBucketConfiguration", BUCKET_READ, resources=(scope.bucket_arn,)),
@@ -192,7 +195,8 @@ def prod_preview_policy(scope: ProdScope, state: StateBackend | None = None) -> 
 
 
 def prod_deploy_policy(scope: ProdScope, ci_role_path: str, state: StateBackend | None = None) -> PolicyDocument:
-    """`pulumi up` of prod: the writer role and its inline policy, the bucket and its settings. No object access."""
+    """`pulumi up` of prod: the grants' roles (tagged, each with its inline policy), the bucket and its settings.
+    No object access."""
     return _with_state([
         Statement("ManageProjectRoles", (
             "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
@@ -213,7 +217,8 @@ def prod_deploy_policy(scope: ProdScope, ci_role_path: str, state: StateBackend 
 
 
 def integration_reader_policy(scope: ProdScope, state: StateBackend | None = None) -> PolicyDocument:
-    """The live tests in prod: check, list and clean up what the Lambda wrote, under the prefix and nowhere else."""
+    """The live tests in prod: check, list and clean up what dev's writer wrote (and a reader reads), under the
+    prefix and nowhere else."""
     return _with_state([
         # The bucket is versioned: removing what a test wrote means deleting that version, not adding a marker.
         Statement("ReadAndDeleteObjectsUnderPrefix",
@@ -225,11 +230,11 @@ def integration_reader_policy(scope: ProdScope, state: StateBackend | None = Non
 
 
 # ---------------------------------------------------------------------------------------------------------
-# dev
+# consumers (dev, analytics, ...)
 
 
-def dev_preview_policy(scope: DevScope, state: StateBackend | None = None) -> PolicyDocument:
-    """`pulumi preview` of dev: read the roles, group, users, function and log group."""
+def consumer_preview_policy(scope: ConsumerScope, state: StateBackend | None = None) -> PolicyDocument:
+    """`pulumi preview` of a consumer: read the roles, group, users, function and log group."""
     return _with_state([
         Statement("ReadProjectRoles", ROLE_READ, resources=(scope.roles,)),
         Statement("ReadProjectGroups", GROUP_READ, resources=(scope.groups,)),
@@ -241,8 +246,9 @@ def dev_preview_policy(scope: DevScope, state: StateBackend | None = None) -> Po
     ], state, write=False)
 
 
-def dev_deploy_policy(scope: DevScope, ci_role_path: str, state: StateBackend | None = None) -> PolicyDocument:
-    """`pulumi up` of dev: the execution role, the function and its log group, the group and its users."""
+def consumer_deploy_policy(scope: ConsumerScope, ci_role_path: str,
+                           state: StateBackend | None = None) -> PolicyDocument:
+    """`pulumi up` of a consumer: the execution role, the function and its log group, the group and its users."""
     statements = [
         Statement("ManageProjectRoles", (
             "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
@@ -275,11 +281,12 @@ def dev_deploy_policy(scope: DevScope, ci_role_path: str, state: StateBackend | 
     return _with_state(statements, state, write=True)
 
 
-def integration_invoker_policy(scope: DevScope) -> PolicyDocument:
-    """The live tests in dev: invoke the function. Nothing else, not even reading its configuration.
+def integration_invoker_policy(scope: ConsumerScope) -> PolicyDocument:
+    """The live tests in a consumer account: invoke its function (dev's writer, analytics' reader). Nothing else,
+    not even reading its configuration.
 
-    (The workflow reads both stacks' outputs with the prod reader's credentials, so no state access here.)
+    (The workflow reads the stacks' outputs with the prod reader's credentials, so no state access here.)
     """
     return PolicyDocument((
-        Statement("InvokeWriterFunction", ("lambda:InvokeFunction",), resources=(scope.function_arn,)),
+        Statement("InvokeFunction", ("lambda:InvokeFunction",), resources=(scope.function_arn,)),
     ))

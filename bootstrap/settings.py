@@ -1,8 +1,9 @@
 """The bootstrap stacks' configuration: read once, validated as a whole, typed (as components/settings.py does).
 
-``parse_prod`` and ``parse_dev`` are pure: raw values as Pulumi hands them to a program (strings; lists and maps as
-JSON text) in, frozen settings out, or a ``BootstrapConfigError`` listing every problem by key. ``load`` is the
-thin Pulumi-facing wrapper. Stacks are named after the account they bootstrap: prod or dev.
+``parse_prod`` and ``parse_consumer`` are pure: raw values as Pulumi hands them to a program (strings; lists and maps
+as JSON text) in, frozen settings out, or a ``BootstrapConfigError`` listing every problem by key. ``load`` is the
+thin Pulumi-facing wrapper. Stacks are named after the project stack of the account they bootstrap, as in the main
+program: the stack named prod is the data account's, every other stack (dev, analytics, ...) a consumer account's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from components.settings import (
     REGION,
     ConfigError,
     ConfigReader,
+    ConsumerSettings,
     parse_json,
     raw_config,
 )
@@ -37,15 +39,24 @@ OIDC_PROVIDER_ARN = re.compile(
     r"^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider/token\.actions\.githubusercontent\.com$", re.ASCII)
 KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+$", re.ASCII)
 BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{0,61}\*?$", re.ASCII)
+# A stack's repository variables are <STACK>_{PREVIEW,DEPLOY,INTEGRATION}_ROLE_ARN: GitHub allows [A-Za-z0-9_] in a
+# variable's name, not a leading digit, and reserves the GITHUB_ prefix. Other characters of the stack's name
+# (- and .) become _.
+VARIABLE_NAME = re.compile(r"^(?!GITHUB_)[A-Z_][A-Z0-9_]*$", re.ASCII)
 
 
 class BootstrapConfigError(ConfigError):
     """A bootstrap stack's configuration is invalid (reported like the main project's)."""
 
 
+def variable_prefix(stack: str) -> str:
+    """The prefix of a stack's repository variables: dev -> DEV (DEV_PREVIEW_ROLE_ARN), data-eu -> DATA_EU."""
+    return re.sub(r"[^A-Za-z0-9]", "_", stack).upper()
+
+
 @dataclass(frozen=True)
 class CiSettings:
-    """What both accounts' bootstrap stacks share."""
+    """What every account's bootstrap stack shares."""
 
     stack: str
     account_id: str
@@ -53,7 +64,7 @@ class CiSettings:
     github_repo: str
     name_prefix: str = "cross-account-s3"
     ci_role_path: str = "/github-actions/"
-    deploy_environment: str = ""  # default: the stack name (prod or dev)
+    deploy_environment: str = ""  # default: the stack name (prod, dev, analytics, ...)
     integration_environment: str = "integration"
     existing_oidc_provider_arn: str | None = None
     state_bucket: str | None = None
@@ -63,26 +74,43 @@ class CiSettings:
     def ci_role_name(self, purpose: str) -> str:
         return f"github-{self.name_prefix}-{purpose}"
 
+    @property
+    def variable_prefix(self) -> str:
+        return variable_prefix(self.stack)
+
+    def variable(self, purpose: str) -> str:
+        """The repository variable a workflow reads this stack's role from, e.g. ANALYTICS_DEPLOY_ROLE_ARN."""
+        return f"{self.variable_prefix}_{purpose.upper()}_ROLE_ARN"
+
 
 @dataclass(frozen=True)
 class ProdBootstrap:
+    """The data account. Its deploy and preview roles cover every grant's role (all named <namePrefix>-<grant>);
+    its integration reader reads, lists and deletes under ``key_prefix``: where the live tests check what dev's
+    writer wrote (the keyPrefix of dev's grant, tests/bootstrap checks it)."""
+
     ci: CiSettings
     bucket: str  # the bucket's name, or a pattern such as data-* while the name is generated
     key_prefix: str = "incoming/"
 
 
 @dataclass(frozen=True)
-class DevBootstrap:
+class ConsumerBootstrap:
+    """A consumer account (dev, analytics, ...): its function, the function's execution role, its group's users.
+
+    The defaults are the main program's (components/settings.py ConsumerSettings), so a stack that leaves a name
+    at its default in both stack files agrees."""
+
     ci: CiSettings
-    function_name: str = "cross-account-s3-writer"
-    execution_role_name: str = "cross-account-s3-writer-lambda"
+    function_name: str = ConsumerSettings.function_name
+    execution_role_name: str = ConsumerSettings.execution_role_name
     user_names: tuple[str, ...] = ()
 
 
 COMMON_KEYS = ("githubRepo", "namePrefix", "ciRolePath", "deployEnvironment", "integrationEnvironment",
                "existingOidcProviderArn", "stateBucket", "stateKmsKeyArn", "tags")
 PROD_KEYS = COMMON_KEYS + ("bucketName", "bucketNamePattern", "keyPrefix")
-DEV_KEYS = COMMON_KEYS + ("functionName", "executionRoleName", "userNames")
+CONSUMER_KEYS = COMMON_KEYS + ("functionName", "executionRoleName", "userNames")
 CI_PURPOSES = ("preview", "deploy", "integration")
 
 
@@ -100,6 +128,10 @@ def _account(r: ConfigReader, allowed_account_ids: str | None) -> str:
 
 
 def _common(r: ConfigReader, stack: str, region: str | None, allowed_account_ids: str | None) -> CiSettings:
+    if not VARIABLE_NAME.fullmatch(f"{variable_prefix(stack)}_DEPLOY_ROLE_ARN"):
+        r.problems.append(f"stack name: {stack!r} would name its repository variables "
+                          f"{variable_prefix(stack)}_*_ROLE_ARN, which GitHub does not allow; name the stack with a "
+                          "leading letter, not github")
     account_id = _account(r, allowed_account_ids)
     if not region:
         r.problems.append("aws:region: required, an AWS region such as eu-west-1")
@@ -153,7 +185,7 @@ def parse_prod(raw: Mapping[str, str | None], region: str | None, allowed_accoun
     settings = ProdBootstrap(
         ci=ci,
         bucket=name or pattern or "data-*",
-        key_prefix=r.text("keyPrefix", KEY_PREFIX, "the prod stack's keyPrefix, e.g. incoming/",
+        key_prefix=r.text("keyPrefix", KEY_PREFIX, "the keyPrefix of the grant dev's writer uses, e.g. incoming/",
                           ProdBootstrap.key_prefix) or ProdBootstrap.key_prefix,
     )
     if r.problems:
@@ -161,18 +193,19 @@ def parse_prod(raw: Mapping[str, str | None], region: str | None, allowed_accoun
     return settings
 
 
-def parse_dev(raw: Mapping[str, str | None], region: str | None, allowed_account_ids: str | None,
-              stack: str = "dev") -> DevBootstrap:
+def parse_consumer(raw: Mapping[str, str | None], region: str | None, allowed_account_ids: str | None,
+                   stack: str = "dev") -> ConsumerBootstrap:
+    """A consumer account's bootstrap stack (any stack not named prod), e.g. dev or analytics."""
     r = ConfigReader(raw, PROJECT)
-    r.unknown(DEV_KEYS)
+    r.unknown(CONSUMER_KEYS)
     ci = _common(r, stack, region, allowed_account_ids)
-    settings = DevBootstrap(
+    settings = ConsumerBootstrap(
         ci=ci,
-        function_name=r.text("functionName", FUNCTION_NAME, "the dev stack's functionName",
-                             DevBootstrap.function_name) or DevBootstrap.function_name,
-        execution_role_name=r.text("executionRoleName", IAM_NAME, "the dev stack's executionRoleName",
-                                   DevBootstrap.execution_role_name) or DevBootstrap.execution_role_name,
-        user_names=r.names("userNames", IAM_NAME, "IAM user names: the dev stack's groupUsers"),
+        function_name=r.text("functionName", FUNCTION_NAME, f"the {stack} stack's functionName",
+                             ConsumerBootstrap.function_name) or ConsumerBootstrap.function_name,
+        execution_role_name=r.text("executionRoleName", IAM_NAME, f"the {stack} stack's executionRoleName",
+                                   ConsumerBootstrap.execution_role_name) or ConsumerBootstrap.execution_role_name,
+        user_names=r.names("userNames", IAM_NAME, f"IAM user names: the {stack} stack's groupUsers"),
     )
     if not settings.execution_role_name.startswith(f"{ci.name_prefix}-"):
         r.fail("executionRoleName", f"a role name starting with {ci.name_prefix}- (namePrefix), which the deploy "
@@ -182,12 +215,12 @@ def parse_dev(raw: Mapping[str, str | None], region: str | None, allowed_account
     return settings
 
 
-def load() -> ProdBootstrap | DevBootstrap:
+def load() -> ProdBootstrap | ConsumerBootstrap:
+    """The current stack's settings: the stack named prod bootstraps the data account, every other stack a consumer
+    account (as components/settings.py reads the main program's stacks)."""
     stack = pulumi.get_stack()
     aws = pulumi.Config("aws")
     region, accounts = aws.get("region"), aws.get("allowedAccountIds")
     if stack == "prod":
         return parse_prod(raw_config(PROD_KEYS, PROJECT), region, accounts, stack)
-    if stack == "dev":
-        return parse_dev(raw_config(DEV_KEYS, PROJECT), region, accounts, stack)
-    raise BootstrapConfigError(stack, [f"stack name: expected prod or dev (the account it bootstraps), got {stack!r}"])
+    return parse_consumer(raw_config(CONSUMER_KEYS, PROJECT), region, accounts, stack)

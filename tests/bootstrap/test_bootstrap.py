@@ -2,11 +2,14 @@
 
 Who may assume each CI role (GitHub's OIDC token: audience, and a subject naming this repository and one kind of
 run), what each may do (nothing outside the project's resources; no "*" or whole-service actions; PassRole only
-to Lambda), and the exports the workflows read as repository variables.
+to Lambda), that the deploy and preview roles cover every resource the project's stack of the same name declares,
+and the exports the workflows read as repository variables. Every committed stack file: prod and each consumer
+(dev, analytics, and any added later).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import warnings
@@ -17,7 +20,20 @@ from typing import Any
 import pytest
 
 from bootstrap.policies import GITHUB_OIDC_HOST, GITHUB_OIDC_URL
-from tests.bootstrap.conftest import ACCOUNTS, BootstrapRun, bootstrap_config, run_bootstrap
+from bootstrap.settings import ConsumerBootstrap, variable_prefix
+from components import arns
+from tests.bootstrap.conftest import (
+    ACCOUNTS,
+    ANALYTICS_ACCOUNT,
+    BOOTSTRAP_STACKS,
+    CONSUMER_STACKS,
+    DEV_ACCOUNT,
+    PROJECT_STACKS,
+    BootstrapRun,
+    bootstrap_config,
+    run_bootstrap,
+)
+from tests.project import synth
 
 with warnings.catch_warnings():  # parliament opens its data files without closing them (ResourceWarning)
     warnings.simplefilter("ignore")
@@ -25,23 +41,32 @@ with warnings.catch_warnings():  # parliament opens its data files without closi
 
 parliament.override_config(Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml")
 
-STACKS = ("prod", "dev")
+STACKS = tuple(BOOTSTRAP_STACKS)
 PURPOSES = ("preview", "deploy", "integration")
 REPO = "OWNER/REPO"  # the committed placeholder
+# Pull requests preview; each stack deploys from the environment of its own name; the live tests run in one.
 SUBJECTS = {
-    ("prod", "preview"): f"repo:{REPO}:pull_request",
-    ("dev", "preview"): f"repo:{REPO}:pull_request",
-    ("prod", "deploy"): f"repo:{REPO}:environment:prod",
-    ("dev", "deploy"): f"repo:{REPO}:environment:dev",
-    ("prod", "integration"): f"repo:{REPO}:environment:integration",
-    ("dev", "integration"): f"repo:{REPO}:environment:integration",
+    **{(stack, "preview"): f"repo:{REPO}:pull_request" for stack in STACKS},
+    **{(stack, "deploy"): f"repo:{REPO}:environment:{stack}" for stack in STACKS},
+    **{(stack, "integration"): f"repo:{REPO}:environment:integration" for stack in STACKS},
 }
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+NS = "cross-account-s3-bootstrap:"
 
 
-@pytest.fixture(scope="module")
-def runs(prod_bootstrap: BootstrapRun, dev_bootstrap: BootstrapRun) -> dict[str, BootstrapRun]:
-    return {"prod": prod_bootstrap, "dev": dev_bootstrap}
+def consumer_names(stack: str) -> tuple[str, str, list[str]]:
+    """A consumer bootstrap stack's function, execution role and users, from its stack file (or the defaults)."""
+    config = bootstrap_config(stack)
+    return (config.get(f"{NS}functionName", ConsumerBootstrap.function_name),
+            config.get(f"{NS}executionRoleName", ConsumerBootstrap.execution_role_name),
+            json.loads(config.get(f"{NS}userNames", "[]")))
+
+
+def test_the_committed_stacks_are_prod_and_the_consumers():
+    assert STACKS[0] == "prod" and {"dev", "analytics"} <= set(CONSUMER_STACKS)
+    assert (ACCOUNTS["dev"], ACCOUNTS["analytics"]) == (DEV_ACCOUNT, ANALYTICS_ACCOUNT)
+    assert consumer_names("analytics") == ("cross-account-s3-reader", "cross-account-s3-reader-lambda", ["analyst"])
+    assert SUBJECTS[("analytics", "deploy")] == "repo:OWNER/REPO:environment:analytics"
 
 
 def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -146,8 +171,18 @@ def test_pass_role_only_for_the_lambda_execution_role_and_only_to_lambda(runs, s
     assert [p for p, _ in passing] == ["deploy"]
     (_, statement), = passing
     assert as_list(statement["Action"]) == ["iam:PassRole"]
-    assert statement["Resource"] == f"arn:aws:iam::{ACCOUNTS['dev']}:role/cross-account-s3-writer-lambda"
+    _, execution_role, _ = consumer_names(stack)
+    assert statement["Resource"] == f"arn:aws:iam::{ACCOUNTS[stack]}:role/{execution_role}"
     assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+
+
+def test_each_consumer_passes_its_own_execution_role(runs):
+    def passed(stack: str) -> str:
+        (statement,) = [s for s in allows(runs[stack].account.permissions("deploy")) if s["Action"] == "iam:PassRole"]
+        return statement["Resource"]
+
+    assert passed("dev") == f"arn:aws:iam::{DEV_ACCOUNT}:role/cross-account-s3-writer-lambda"
+    assert passed("analytics") == f"arn:aws:iam::{ANALYTICS_ACCOUNT}:role/cross-account-s3-reader-lambda"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -160,22 +195,33 @@ def test_preview_may_only_read(runs, stack):
     assert not {"s3:GetObject", "s3:ListBucket"} & actions  # never the data, not even its keys
 
 
+def allowed_deploy_resources(stack: str) -> set[str]:
+    account = ACCOUNTS[stack]
+    if stack == "prod":
+        return {f"arn:aws:iam::{account}:role/cross-account-s3-*", "arn:aws:s3:::data-*"}
+    function, execution_role, users = consumer_names(stack)
+    return {f"arn:aws:iam::{account}:role/cross-account-s3-*", f"arn:aws:iam::{account}:group/cross-account-s3-*",
+            *(f"arn:aws:iam::{account}:user/{user}" for user in users),
+            f"arn:aws:iam::{account}:role/{execution_role}",
+            f"arn:aws:lambda:eu-west-1:{account}:function:{function}",
+            f"arn:aws:lambda:eu-west-1:{account}:function:{function}:*",
+            f"arn:aws:logs:eu-west-1:{account}:log-group:/aws/lambda/{function}",
+            f"arn:aws:logs:eu-west-1:{account}:log-group:/aws/lambda/{function}:*",
+            f"arn:aws:logs:eu-west-1:{account}:log-group:*"}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_deploy_writes_only_the_projects_resources(runs, stack):
-    account = ACCOUNTS[stack]
-    allowed = {
-        "prod": [f"arn:aws:iam::{account}:role/cross-account-s3-*", "arn:aws:s3:::data-*"],
-        "dev": [f"arn:aws:iam::{account}:role/cross-account-s3-*", f"arn:aws:iam::{account}:group/cross-account-s3-*",
-                f"arn:aws:iam::{account}:user/dev-user",
-                f"arn:aws:iam::{account}:role/cross-account-s3-writer-lambda",
-                f"arn:aws:lambda:eu-west-1:{account}:function:cross-account-s3-writer",
-                f"arn:aws:lambda:eu-west-1:{account}:function:cross-account-s3-writer:*",
-                f"arn:aws:logs:eu-west-1:{account}:log-group:/aws/lambda/cross-account-s3-writer",
-                f"arn:aws:logs:eu-west-1:{account}:log-group:/aws/lambda/cross-account-s3-writer:*",
-                f"arn:aws:logs:eu-west-1:{account}:log-group:*"],
-    }[stack]
+    allowed = allowed_deploy_resources(stack)
     resources = {r for s in allows(runs[stack].account.permissions("deploy")) for r in as_list(s["Resource"])}
-    assert resources <= set(allowed), resources - set(allowed)
+    assert resources <= allowed, resources - allowed
+
+
+def test_the_analytics_deploy_role_manages_the_reader_and_the_analysts_only(runs):
+    resources = {r for s in allows(runs["analytics"].account.permissions("deploy")) for r in as_list(s["Resource"])}
+    assert f"arn:aws:lambda:eu-west-1:{ANALYTICS_ACCOUNT}:function:cross-account-s3-reader" in resources
+    assert f"arn:aws:iam::{ANALYTICS_ACCOUNT}:user/analyst" in resources
+    assert not any("writer" in r or "dev-user" in r for r in resources), resources
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -202,10 +248,12 @@ def test_prod_integration_reads_lists_and_deletes_under_the_prefix_only(runs):
     ]
 
 
-def test_dev_integration_only_invokes_the_function(runs):
-    assert statements(runs["dev"].account.permissions("integration")) == [
-        {"Sid": "InvokeWriterFunction", "Effect": "Allow", "Action": "lambda:InvokeFunction",
-         "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNTS['dev']}:function:cross-account-s3-writer"},
+@pytest.mark.parametrize(("stack", "function"), [("dev", "cross-account-s3-writer"),
+                                                  ("analytics", "cross-account-s3-reader")])
+def test_consumer_integration_only_invokes_its_function(runs, stack, function):
+    assert statements(runs[stack].account.permissions("integration")) == [
+        {"Sid": "InvokeFunction", "Effect": "Allow", "Action": "lambda:InvokeFunction",
+         "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNTS[stack]}:function:{function}"},
     ]
 
 
@@ -280,6 +328,172 @@ def test_permissions_pass_parliament(runs, stack, purpose):
     assert not findings, "\n".join(f"{f.issue} {f.severity}: {f.title} {f.detail} {f.location}" for f in findings)
 
 
+# --- coverage: what the project's stack of the same name declares --------------------------------------------
+#
+# Each resource the project's stack declares (synthesized offline, tests/snapshots' source) needs a few actions on
+# its ARN: those without which `pulumi up` could not create, update, tag and delete it (deploy), or read it back
+# (preview, which `pulumi preview --refresh` does). A resource type not listed here fails the test: add it, and
+# what it needs to the bootstrap's policies, when the program starts declaring it.
+
+IGNORED_TYPES = ("pulumi:pulumi:StackReference",)  # and the project's own component types (cross-account-s3:...)
+DEPLOY_NEEDS: dict[str, tuple[str, ...]] = {
+    "aws:iam/role:Role": ("iam:CreateRole", "iam:GetRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy",
+                          "iam:UpdateRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+                          "iam:ListInstanceProfilesForRole"),
+    "aws:iam/rolePolicy:RolePolicy": ("iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"),
+    "aws:iam/group:Group": ("iam:CreateGroup", "iam:GetGroup", "iam:DeleteGroup"),
+    "aws:iam/groupPolicy:GroupPolicy": ("iam:PutGroupPolicy", "iam:GetGroupPolicy", "iam:DeleteGroupPolicy"),
+    "aws:iam/groupMembership:GroupMembership": ("iam:AddUserToGroup", "iam:RemoveUserFromGroup", "iam:GetGroup"),
+    "aws:iam/user:User": ("iam:CreateUser", "iam:GetUser", "iam:DeleteUser", "iam:ListGroupsForUser"),
+    "aws:lambda/function:Function": ("lambda:CreateFunction", "lambda:GetFunction", "lambda:DeleteFunction",
+                                     "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DescribeLogGroups"),
+    "aws:s3/bucket:Bucket": ("s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket"),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("s3:PutBucketOwnershipControls",
+                                                               "s3:GetBucketOwnershipControls"),
+    "aws:s3/bucketPolicy:BucketPolicy": ("s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ("s3:PutBucketPublicAccessBlock",
+                                                               "s3:GetBucketPublicAccessBlock"),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        "s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration"),
+    "aws:s3/bucketVersioning:BucketVersioning": ("s3:PutBucketVersioning", "s3:GetBucketVersioning"),
+}
+# Actions an input adds: tags are written with the service's tagging call, a boundary with its own.
+INPUT_NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws:iam/role:Role": {"tags": ("iam:TagRole", "iam:UntagRole", "iam:ListRoleTags"),
+                          "permissionsBoundary": ("iam:PutRolePermissionsBoundary",),
+                          "description": ("iam:UpdateRoleDescription",)},
+    "aws:iam/user:User": {"tags": ("iam:TagUser", "iam:UntagUser", "iam:ListUserTags")},
+    "aws:lambda/function:Function": {"tags": ("lambda:TagResource", "lambda:UntagResource", "lambda:ListTags")},
+    "aws:cloudwatch/logGroup:LogGroup": {"tags": ("logs:TagResource", "logs:UntagResource",
+                                                  "logs:ListTagsForResource"),
+                                         "retentionInDays": ("logs:PutRetentionPolicy",)},
+    "aws:s3/bucket:Bucket": {"tags": ("s3:PutBucketTagging", "s3:GetBucketTagging")},
+}
+PREVIEW_NEEDS: dict[str, tuple[str, ...]] = {
+    "aws:iam/role:Role": ("iam:GetRole",),
+    "aws:iam/rolePolicy:RolePolicy": ("iam:GetRolePolicy",),
+    "aws:iam/group:Group": ("iam:GetGroup",),
+    "aws:iam/groupPolicy:GroupPolicy": ("iam:GetGroupPolicy",),
+    "aws:iam/groupMembership:GroupMembership": ("iam:GetGroup",),
+    "aws:iam/user:User": ("iam:GetUser",),
+    "aws:lambda/function:Function": ("lambda:GetFunction",),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs:DescribeLogGroups", "logs:ListTagsForResource"),
+    "aws:s3/bucket:Bucket": ("s3:GetBucketTagging",),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("s3:GetBucketOwnershipControls",),
+    "aws:s3/bucketPolicy:BucketPolicy": ("s3:GetBucketPolicy",),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ("s3:GetBucketPublicAccessBlock",),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        "s3:GetEncryptionConfiguration",),
+    "aws:s3/bucketVersioning:BucketVersioning": ("s3:GetBucketVersioning",),
+}
+
+
+@functools.cache
+def project_document(stack: str) -> dict[str, Any]:
+    return synth(stack)
+
+
+def declared(stack: str) -> list[dict[str, Any]]:
+    return [r for r in project_document(stack)["resources"]
+            if r["type"] not in IGNORED_TYPES and not r["type"].startswith("cross-account-s3:")]
+
+
+def resource_arn(resource: dict[str, Any], account: str, region: str) -> str:
+    """The ARN IAM evaluates the resource's calls against, from synth's placeholders (names as declared;
+    `<logical name>-<generated>` for a generated one, e.g. the bucket data-<generated>)."""
+    kind, inputs = resource["type"], resource["inputs"]
+    name = inputs.get("name") or inputs.get("bucket") or f"{resource['name']}-<generated>"
+    if kind == "aws:iam/role:Role":
+        return arns.role(account, name)
+    if kind == "aws:iam/rolePolicy:RolePolicy":
+        return arns.role(account, inputs["role"])
+    if kind == "aws:iam/group:Group":
+        return arns.group(account, name)
+    if kind in ("aws:iam/groupPolicy:GroupPolicy", "aws:iam/groupMembership:GroupMembership"):
+        return arns.group(account, inputs["group"])
+    if kind == "aws:iam/user:User":
+        return arns.user(account, name)
+    if kind == "aws:lambda/function:Function":
+        return arns.lambda_function(region, account, name)
+    if kind == "aws:cloudwatch/logGroup:LogGroup":
+        return arns.log_group(region, account, name)
+    if kind.startswith("aws:s3/bucket"):
+        return arns.bucket(name)
+    raise AssertionError(f"no ARN for {kind}")
+
+
+def permits(document: dict[str, Any], action: str, resource: str) -> bool:
+    """An Allow names the action and the resource (IAM's wildcards; actions case-insensitively) and no Deny does.
+    Conditions are not evaluated here (the Deny on the CI roles and on sts:AssumeRole have none)."""
+    def names(statement: dict[str, Any]) -> bool:
+        return any(fnmatchcase(action.lower(), a.lower()) for a in as_list(statement["Action"])) and \
+            any(fnmatchcase(resource, r) for r in as_list(statement["Resource"]))
+    found = statements(document)
+    return any(names(s) for s in found if s["Effect"] == "Allow") and \
+        not any(names(s) for s in found if s["Effect"] == "Deny")
+
+
+def missing(run: BootstrapRun, purpose: str, stack: str) -> list[str]:
+    document, account, region = run.account.permissions(purpose), project_document(stack)["account"], \
+        project_document(stack)["region"]
+    gaps = []
+    for resource in declared(stack):
+        kind = resource["type"]
+        table = DEPLOY_NEEDS if purpose == "deploy" else PREVIEW_NEEDS
+        assert kind in table, f"{stack} declares {kind} ({resource['name']}), which {purpose} was never checked for"
+        needs = list(table[kind])
+        if purpose == "deploy":
+            for key, actions in INPUT_NEEDS.get(kind, {}).items():
+                if resource["inputs"].get(key):
+                    needs.extend(actions)
+        arn = resource_arn(resource, account, region)
+        if kind == "aws:cloudwatch/logGroup:LogGroup":
+            arn = f"{arn}:*"  # logs actions name the log group's ARN with its trailing :*
+        gaps += [f"{action} on {arn} ({resource['name']})" for action in needs if not permits(document, action, arn)]
+    return gaps
+
+
+@pytest.mark.parametrize("stack", PROJECT_STACKS)
+def test_the_deploy_role_may_manage_everything_the_project_stack_declares(runs, stack):
+    assert not missing(runs[stack], "deploy", stack)
+
+
+@pytest.mark.parametrize("stack", PROJECT_STACKS)
+def test_the_preview_role_may_read_everything_the_project_stack_declares(runs, stack):
+    assert not missing(runs[stack], "preview", stack)
+
+
+def test_prod_declares_one_tagged_role_per_grant_under_the_prefix():
+    roles = [r for r in declared("prod") if r["type"] == "aws:iam/role:Role"]
+    assert {r["inputs"]["name"] for r in roles} == {"cross-account-s3-dev-writer", "cross-account-s3-analytics-reader"}
+    assert all(r["inputs"]["tags"]["grant"] for r in roles)
+
+
+def functions(stack: str) -> list[dict[str, Any]]:
+    """The stack's function: one, or none for a consumer with `workload: none`."""
+    return [r for r in declared(stack) if r["type"] == "aws:lambda/function:Function"]
+
+
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
+def test_the_deploy_role_may_pass_the_execution_role_the_function_names(runs, stack):
+    (passing,) = [s for s in allows(runs[stack].account.permissions("deploy")) if s["Action"] == "iam:PassRole"]
+    for function in functions(stack):
+        assert passing["Resource"] == function["inputs"]["role"]
+
+
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
+def test_the_integration_role_may_invoke_the_function_the_project_stack_declares(runs, stack):
+    for function in functions(stack):
+        arn = resource_arn(function, ACCOUNTS[stack], project_document(stack)["region"])
+        assert permits(runs[stack].account.permissions("integration"), "lambda:InvokeFunction", arn)
+
+
+def test_dev_and_analytics_each_declare_their_function():
+    assert [f["inputs"]["name"] for f in functions("dev")] == ["cross-account-s3-writer"]
+    assert [f["inputs"]["name"] for f in functions("analytics")] == ["cross-account-s3-reader"]
+
+
 # --- exports ---------------------------------------------------------------------------------------------------
 
 
@@ -289,13 +503,15 @@ def test_exports_one_role_per_workflow_under_the_ci_path(runs, stack):
         assert runs[stack].export(f"{purpose}RoleArn") == \
             f"arn:aws:iam::{ACCOUNTS[stack]}:role/github-actions/github-cross-account-s3-{purpose}"
     assert runs[stack].export("githubVariables") == {
-        f"{stack.upper()}_{purpose.upper()}_ROLE_ARN": runs[stack].export(f"{purpose}RoleArn") for purpose in PURPOSES
+        f"{variable_prefix(stack)}_{purpose.upper()}_ROLE_ARN": runs[stack].export(f"{purpose}RoleArn")
+        for purpose in PURPOSES
     }
 
 
 def test_the_exported_variables_are_the_ones_the_workflows_read(runs):
     read = set()
     for workflow in WORKFLOWS.glob("*.yml"):
-        read |= set(re.findall(r"vars\.([A-Z_]+_ROLE_ARN)", workflow.read_text()))
-    exported = set(runs["prod"].export("githubVariables")) | set(runs["dev"].export("githubVariables"))
+        read |= set(re.findall(r"vars\.([A-Z0-9_]+_ROLE_ARN)", workflow.read_text()))
+    exported = {name for run in runs.values() for name in run.export("githubVariables")}
     assert read == exported
+    assert {"ANALYTICS_PREVIEW_ROLE_ARN", "ANALYTICS_DEPLOY_ROLE_ARN", "ANALYTICS_INTEGRATION_ROLE_ARN"} <= read

@@ -1,6 +1,6 @@
 """The GitHub Actions workflows, checked offline: zizmor's security audit and GitHub's workflow schema (zero
 findings each), plus the properties the workflows are built on: pinned actions, least permissions, the preview
-matrix, the deploy order, and the interface the live tests read.
+matrix and the deploy jobs (every project stack: prod, then each consumer), and the interface the live tests read.
 
 Both tools run from the virtualenv's bin directory (uv.lock pins them). zizmor runs with --offline:
 its online audits (impostor commits, tag/SHA mismatches, known-vulnerable versions) need the GitHub API, so the
@@ -23,6 +23,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
+# The project's stacks, from their stack files: prod (the data account) and every consumer (dev, analytics, ...).
+STACKS = sorted((p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml")),
+                key=lambda stack: (stack != "prod", stack))
+CONSUMERS = [stack for stack in STACKS if stack != "prod"]
+
+
+def variable(stack: str, purpose: str) -> str:
+    """The repository variable of a stack's role, as bootstrap/ exports it (bootstrap.settings.variable_prefix)."""
+    return f"{re.sub(r'[^A-Za-z0-9]', '_', stack).upper()}_{purpose.upper()}_ROLE_ARN"
 BIN = Path(sys.executable).parent
 TOOL_SECONDS = 30  # each takes well under a second or two; anything near this is a hang (e.g. a network wait)
 
@@ -111,6 +120,7 @@ JOB_PERMISSIONS = {
     ("preview.yml", "preview"): {"contents": "read", "id-token": "write", "pull-requests": "write"},
     ("deploy.yml", "prod"): {"contents": "read", "id-token": "write"},
     ("deploy.yml", "dev"): {"contents": "read", "id-token": "write"},
+    ("deploy.yml", "analytics"): {"contents": "read", "id-token": "write"},
     ("integration.yml", "live"): {"contents": "read", "id-token": "write"},
     ("integration.yml", "report"): {"issues": "write"},
 }
@@ -128,13 +138,20 @@ def test_checkout_never_persists_the_token(path):
         assert step.get("with", {}).get("persist-credentials") is False
 
 
-def test_preview_runs_on_pull_requests_for_prod_and_dev_and_comments():
+def test_the_project_stacks_are_prod_and_the_consumers():
+    assert STACKS[0] == "prod" and {"dev", "analytics"} <= set(CONSUMERS)
+
+
+def test_preview_runs_on_pull_requests_for_every_stack_and_comments():
     workflow = load(WORKFLOW_DIR / "preview.yml")
     assert set(triggers(workflow)) == {"pull_request"}
     job = workflow["jobs"]["preview"]
-    assert job["strategy"]["matrix"]["stack"] == ["prod", "dev"]
+    assert job["strategy"]["matrix"]["stack"][:3] == ["prod", "dev", "analytics"]
+    assert sorted(job["strategy"]["matrix"]["stack"]) == sorted(STACKS)  # a new stack file needs its entry
+    assert job["strategy"]["fail-fast"] is False  # one stack's failure never cancels the others' previews
     roles = {entry["stack"]: entry["role-arn"] for entry in job["strategy"]["matrix"]["include"]}
-    assert roles == {"prod": "${{ vars.PROD_PREVIEW_ROLE_ARN }}", "dev": "${{ vars.DEV_PREVIEW_ROLE_ARN }}"}
+    assert roles == {stack: f"${{{{ vars.{variable(stack, 'preview')} }}}}" for stack in STACKS}
+    assert roles["analytics"] == "${{ vars.ANALYTICS_PREVIEW_ROLE_ARN }}"
     assert "github.event.pull_request.number" in job["concurrency"]["group"]
     assert "matrix.stack" in job["concurrency"]["group"]
     (pulumi,) = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
@@ -144,19 +161,28 @@ def test_preview_runs_on_pull_requests_for_prod_and_dev_and_comments():
     assert pulumi["with"]["stack-name"] == "${{ vars.PULUMI_ORG }}/cross-account-s3/${{ matrix.stack }}"
 
 
-def test_deploy_runs_prod_then_dev_one_at_a_time_in_environments():
+def test_deploy_runs_prod_then_each_consumer_one_at_a_time_in_environments():
     workflow = load(WORKFLOW_DIR / "deploy.yml")
     assert triggers(workflow) == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
     assert workflow["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
-    prod, dev = workflow["jobs"]["prod"], workflow["jobs"]["dev"]
-    assert "needs" not in prod and dev["needs"] in ("prod", ["prod"])
-    assert (prod["environment"], dev["environment"]) == ("prod", "dev")
-    for stack, job in (("prod", prod), ("dev", dev)):
+    jobs = workflow["jobs"]
+    # One job per stack, named after it; a new stack file needs its job.
+    assert sorted(jobs) == sorted(STACKS)
+    assert jobs["analytics"]["steps"][-1]["with"]["stack-name"] == "${{ vars.PULUMI_ORG }}/cross-account-s3/analytics"
+    assert "needs" not in jobs["prod"]
+    for stack in CONSUMERS:
+        # After prod, whose outputs the consumer's StackReference reads; not after another consumer.
+        assert jobs[stack]["needs"] in ("prod", ["prod"]), stack
+    for stack, job in jobs.items():
+        assert job["environment"] == stack  # the deploy role of bootstrap/ trusts environment:<stack> only
         (credentials,) = [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/")]
-        assert credentials["with"]["role-to-assume"] == f"${{{{ vars.{stack.upper()}_DEPLOY_ROLE_ARN }}}}"
+        assert credentials["with"]["role-to-assume"] == f"${{{{ vars.{variable(stack, 'deploy')} }}}}"
+        (check,) = [s for s in job["steps"] if s.get("name") == "Check the repository variables"]
+        assert check["env"]["ROLE_ARN"] == credentials["with"]["role-to-assume"]
+        assert variable(stack, "deploy") in check["run"]
         (pulumi,) = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
         assert pulumi["with"]["command"] == "up"
-        assert pulumi["with"]["stack-name"].endswith(f"/cross-account-s3/{stack}")
+        assert pulumi["with"]["stack-name"] == f"${{{{ vars.PULUMI_ORG }}}}/cross-account-s3/{stack}"
 
 
 def test_integration_runs_daily_with_the_live_tests_interface():
@@ -166,14 +192,28 @@ def test_integration_runs_daily_with_the_live_tests_interface():
     live = workflow["jobs"]["live"]
     (tests,) = [s for s in live["steps"] if "pytest" in s.get("run", "")]
     assert tests["run"].strip() == ".venv/bin/python -m pytest -m live tests/integration"
-    assert {"LIVE_PROD_OUTPUTS", "LIVE_DEV_OUTPUTS", "LIVE_DEV_PROFILE", "LIVE_PROD_PROFILE",
-            "AWS_REGION"} <= set(tests["env"])
-    outputs = [s for s in live["steps"] if "pulumi stack output" in s.get("run", "")]
-    assert outputs and "--json --show-secrets" in outputs[0]["run"]
+    # tests/integration/conftest.py: LIVE_<STACK>_OUTPUTS and LIVE_<STACK>_PROFILE of prod and of each consumer.
+    names = [re.sub(r"[^A-Za-z0-9]", "_", stack).upper() for stack in STACKS]
+    assert {f"LIVE_{name}_{kind}" for name in names for kind in ("OUTPUTS", "PROFILE")} | {"AWS_REGION"} <= \
+        set(tests["env"])
+    assert {"LIVE_ANALYTICS_OUTPUTS", "LIVE_ANALYTICS_PROFILE"} <= set(tests["env"])
+    # Only the profiles: the credentials the configure steps export to the job are blanked.
+    assert {tests["env"][k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")} == {""}
+    (outputs,) = [s for s in live["steps"] if "pulumi stack output" in s.get("run", "")]
+    assert "--json --show-secrets" in outputs["run"]
+    assert set(re.findall(r'--stack "\$(\w+)_STACK"', outputs["run"])) == set(names)
+    assert live["env"] == {f"{name}_STACK": f"${{{{ vars.PULUMI_ORG }}}}/cross-account-s3/{stack}"
+                           for name, stack in zip(names, STACKS)}
     credentials = [s for s in live["steps"] if s.get("uses", "").startswith("aws-actions/")]
+    # prod's reader first: with a self-managed (s3://) backend, its credentials read the stacks' outputs.
+    assert [s["with"]["role-to-assume"] for s in credentials][0] == f"${{{{ vars.{variable('prod', 'integration')} }}}}"
     assert {s["with"]["role-to-assume"] for s in credentials} == \
-        {"${{ vars.DEV_INTEGRATION_ROLE_ARN }}", "${{ vars.PROD_INTEGRATION_ROLE_ARN }}"}
+        {f"${{{{ vars.{variable(stack, 'integration')} }}}}" for stack in STACKS}
     assert all(s["with"]["output-credentials"] is True for s in credentials)
+    (profiles,) = [s for s in live["steps"] if "aws configure set" in s.get("run", "")]
+    for stack in STACKS:
+        assert tests["env"][f"LIVE_{re.sub(r'[^A-Za-z0-9]', '_', stack).upper()}_PROFILE"] == f"live-{stack}"
+        assert f"--profile live-{stack} aws_session_token" in profiles["run"]
 
 
 def test_a_failed_integration_run_opens_or_updates_one_issue():
