@@ -41,3 +41,11 @@ def run_command(import_main: Callable[[], Callable[..., int]]) -> NoReturn:
     code = main(import_seconds=time.perf_counter() - began)
     before_exit()
     sys.exit(code)
+
+
+def settle() -> None:
+    """Between the phases of a long-running process (one deploy after another): collect what the phase left as
+    garbage, once, then keep what survives (modules it imported, caches) out of later collections too. Without it
+    each full collection rescans every earlier phase's survivors (about 0.3 s once 300,000 objects live)."""
+    gc.collect()
+    gc.freeze()

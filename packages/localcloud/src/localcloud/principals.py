@@ -147,6 +147,9 @@ class RoleSessionInfo:
     tags: Mapping[str, str] = field(default_factory=dict)
     transitive_tag_keys: frozenset[str] = frozenset()
     source_identity: str | None = None
+    # The role's unique ID when the session was issued: a role deleted and created again under the same name is
+    # another role (reference_identifiers.html, "Unique identifiers"), and the old sessions are not its sessions.
+    role_id: str | None = None
 
 
 def _random_key_id() -> str:
@@ -409,6 +412,8 @@ def _resolve_role_session(
     if info is None:
         # Made without the gate (directly in moto): assume moto's default duration of one hour.
         info = RoleSessionInfo(issued_at=expiration - timedelta(hours=1), mfa_present=False)
+    if role is not None and info.role_id is not None and role.id != info.role_id:
+        role = None  # the session's role was deleted; this one only has its name
     if role is not None:
         policies, boundary, tag_context = _role_identity(backend, role)
         role_arn, role_id = role.arn, role.id
@@ -461,6 +466,7 @@ class RoleRecord:
     name: str
     trust_policy: dict[str, Any] | None
     max_session_duration: int
+    role_id: str = ""
 
 
 class MotoDirectory:
@@ -496,6 +502,7 @@ class MotoDirectory:
             name=role.name,
             trust_policy=parse_policy(role.assume_role_policy_document),
             max_session_duration=int(role.max_session_duration or 3600),
+            role_id=role.id,
         )
 
     def role_arn(self, account: str, name: str) -> str | None:

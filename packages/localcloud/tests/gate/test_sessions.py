@@ -206,3 +206,26 @@ def test_get_federation_token_needs_the_permission(cloud: LocalCloud, build: Bui
     with pytest.raises(ClientError) as raised:
         cloud.client("sts", credentials=credentials).get_federation_token(Name="unpermitted", Policy=policy(allow("*", "*")))
     assert error_code(raised) == "AccessDenied"
+
+
+def test_a_session_of_a_deleted_role_stays_denied_when_a_role_of_that_name_is_created_again(
+        cloud: LocalCloud, build: Builder) -> None:
+    """A role deleted and created again under its name is another role, with another unique ID
+    (reference_identifiers.html, "Unique identifiers"): sessions of the first have no permissions from the second."""
+    bucket = build.bucket("dev")
+    name = unique("recreated")
+    statement = {"Effect": "Allow", "Principal": ACCOUNT_ROOT, "Action": ["sts:AssumeRole"]}
+    role_arn = build.role("dev", [statement], permissions=[allow("s3:PutObject", "*")], name=name)
+    old = build.assume(role_arn, credentials=caller(build))
+    put_as(cloud, old, bucket, "before")
+    iam = cloud.client("iam", "dev")
+    iam.delete_role_policy(RoleName=name, PolicyName="permissions")
+    iam.delete_role(RoleName=name)
+    assert build.role("dev", [statement], permissions=[allow("s3:PutObject", "*")], name=name) == role_arn
+
+    with pytest.raises(ClientError) as raised:
+        put_as(cloud, old, bucket, "after")
+
+    assert error_code(raised) == "AccessDenied"
+    assert exists(cloud, bucket, "before") and not exists(cloud, bucket, "after")
+    put_as(cloud, build.assume(role_arn, credentials=caller(build)), bucket, "new-session")

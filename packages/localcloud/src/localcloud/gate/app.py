@@ -84,6 +84,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("lambda", "InvokeAsync"): Operation(answer=lambdas.not_emulated),
     ("lambda", "InvokeWithResponseStream"): Operation(answer=lambdas.not_emulated),
     ("s3", "DeleteObjects"): Operation(answer=s3.delete_objects),
+    ("s3", "GetObject"): Operation(answer=s3.read_object),
+    ("s3", "HeadObject"): Operation(answer=s3.read_object),
     **{("s3", name): _S3_UPLOAD for name in ("UploadPart", "UploadPartCopy", "CompleteMultipartUpload",
                                                "AbortMultipartUpload", "ListParts")},
 }

@@ -13,9 +13,10 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Response
 
-from localcloud import moto_adapter, sigv4
-from localcloud.gate import reading
-from localcloud.gate.errors import GateError
+from localcloud import arns, moto_adapter, sigv4
+from localcloud.actions import Check
+from localcloud.gate import authorize, reading
+from localcloud.gate.errors import AccessDenied, GateError, render
 
 if TYPE_CHECKING:
     from localcloud.gate.app import Gate
@@ -172,3 +173,29 @@ def cors_preflight(gate: Gate, ex: Exchange) -> Response | None:
             headers["Access-Control-Max-Age"] = str(rule.max_age_seconds)
         return Response(b"", status=200, headers=headers)
     raise GateError(403, "AccessForbidden", _CORS_NOT_ALLOWED, extra={"Method": method, "ResourceType": "OBJECT"})
+
+
+def read_object(gate: Gate, ex: Exchange) -> Response:
+    """GetObject and HeadObject, answered by moto; but for a key that does not exist S3 answers 404 NoSuchKey only
+    to a caller who may list the bucket, and 403 AccessDenied to anyone else (API_GetObject.html, "Permissions":
+    "If the object you request doesn't exist, the error that Amazon S3 returns depends on whether you also have the
+    s3:ListBucket permission"). The listing permission is evaluated as for this request, so a grant of
+    s3:ListBucket limited by s3:prefix (absent from a GetObject) does not count."""
+    assert ex.plan is not None
+    response = gate.forward(ex)
+    bucket = str(ex.plan.params.get("Bucket") or "")
+    if response.status_code != 404 or not _missing_key(gate, ex, response, bucket):
+        return response
+    check = Check("s3:ListBucket", arns.s3(bucket), gate.directory.bucket_account(bucket), bucket=bucket)
+    decision = authorize.decide(gate, ex, check)
+    gate.record(ex, check, decision)
+    if decision.allowed:
+        return response
+    return render(AccessDenied("Access Denied"), "rest-xml", request_id=ex.request_id, service="s3", head=ex.head)
+
+
+def _missing_key(gate: Gate, ex: Exchange, response: Response, bucket: str) -> bool:
+    """A 404 for the key, not for the bucket (a HEAD's answer has no body to say which) or a version."""
+    if gate.directory.bucket_account(bucket) is None or ex.plan is None or ex.plan.params.get("VersionId"):
+        return False
+    return ex.head or b"<Code>NoSuchKey</Code>" in response.get_data()

@@ -260,6 +260,8 @@ def assume_role(gate: Gate, ex: Exchange) -> Response:
     if response.status_code == 200:
         found = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", response.get_data())
         if found:
-            info = replace(ex.session, issued_at=ex.now, mfa_present=ex.mfa_verified or ex.principal.mfa_present)
+            role = gate.directory.role(ex.plan.checks[0].resource) if ex.plan is not None else None
+            info = replace(ex.session, issued_at=ex.now, mfa_present=ex.mfa_verified or ex.principal.mfa_present,
+                           role_id=role.role_id if role is not None else None)
             gate.registry.record_role_session(found.group(1).decode(), info)
     return response
