@@ -50,7 +50,8 @@ def run_load(workspace: Workspace, total: int, callers: int) -> LoadResult:
 
     s3 = workspace.cloud.client("s3", "prod")
     bucket = workspace.output("prod", "bucketName")
-    prefix = f"{workspace.output('prod', 'keyPrefix')}{run}/"
+    grant = workspace.output("prod", "grants")[workspace.output("dev", "grant")]
+    prefix = f"{grant['keyPrefix']}{run}/"
     versions = [v for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
                 for v in page.get("Versions", [])]
     keys = sorted({v["Key"] for v in versions})

@@ -1,8 +1,10 @@
-"""python -m offline up | demo: this project's stacks (prod, then dev) on a fresh localcloud.
+"""python -m offline up | demo: this project's stacks (prod, then every consumer) on a fresh localcloud.
 
-up    serve until interrupted, with AWS CLI profiles prod, dev, dev-user and prod-writer (. .localcloud/env.sh)
-demo  deploy, invoke the Lambda as the dev deployer, read the object back as the prod deployer, print who may do
-      what, and exit: 0 when the bytes came back the same
+up    serve until interrupted, with AWS CLI profiles per grant: each account's deployer (prod, dev, analytics),
+      each consumer's user (dev-user, analytics-user) and the grant's role from that user (prod-dev-writer,
+      prod-analytics-reader); . .localcloud/env.sh
+demo  deploy, invoke each writer as its account's deployer, read its object back as the prod deployer and
+      through each reader, print who may do what per grant, and exit: 0 when every read gave the same bytes
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from localcloud_pulumi.deploy import DeployError
 from localcloud_pulumi.program import ProgramConfigError
 from localcloud_pulumi.workspace import Workspace
 from offline import stacks
-from offline.profiles import WRITER_PROFILE, write_project_profiles
-from offline.stacks import STACKS
+from offline.profiles import Consumer, consumers, write_project_profiles
+from offline.stacks import DATA_STACK
 
 
 def main(argv: list[str] | None = None, *, import_seconds: float = 0.0) -> int:
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None, *, import_seconds: float = 0.0) -> int:
     parser.add_argument("--state-dir", type=Path, default=stacks.PROJECT_DIR / ".localcloud",
                         help="where localcloud keeps certificates, stack state, outputs and profiles")
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="deploy prod then dev, write the profiles, serve until interrupted")
+    up = commands.add_parser("up", help="deploy prod then the consumers, write the profiles, serve until interrupted")
     add_port_arguments(up)
     up.set_defaults(run=cmd_up)
     commands.add_parser("demo", help="deploy, invoke the Lambda, verify the object, print who may do what") \
@@ -50,10 +52,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     with stacks.start(args.state_dir, port=args.port, http_port=args.http_port) as workspace:
         stacks.deploy_all(workspace)
         profiles = write_project_profiles(workspace)
+        bucket, grants = workspace.output(DATA_STACK, "bucketName"), workspace.output(DATA_STACK, "grants")
         serve_until_signal(workspace.running, [
             f"profiles {', '.join(p.name for p in profiles)}: . {args.state_dir / 'env.sh'}",
-            f"then: aws --profile {WRITER_PROFILE} s3 ls s3://{workspace.output('prod', 'bucketName')}/"
-            f"{workspace.output('prod', 'keyPrefix')}"])
+            *(f"then: aws --profile {c.role_profile} s3 ls s3://{bucket}/{grants[c.grant]['keyPrefix']}"
+              for c in consumers(workspace) if c.user)])
     return 0
 
 
@@ -62,20 +65,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with stacks.start(args.state_dir) as workspace:
         print(f"localcloud ready on {workspace.cloud.endpoint} "
               f"(accounts {', '.join(f'{n} {i}' for n, i in workspace.cloud.accounts.items())})")
-        for stack in STACKS:
+        deployed = stacks.committed_stacks(workspace.project_dir)
+        for stack in deployed:
             changes = workspace.deploy(stack)
             print(f"deployed {stack}: {len(changes)} resources in {workspace.timings[f'deploy_{stack}']:.2f} s")
         # No AWS CLI profiles: they would name a cloud that is gone when the demo exits (`up` writes them).
         # The invoke mostly waits for the function's own process to start: read the policies back meanwhile.
         with ThreadPoolExecutor(1, thread_name_prefix="describe-access") as pool:
             access = pool.submit(describe_access, workspace)
-            ok = _invoke_and_verify(workspace)
+            ok = _write_and_read_back(workspace)
             lines = access.result()
-        print("\nWho may do what (read back from the deployed IAM policies):")
+        print("\nWho may do what, per grant (read back from the deployed IAM policies):")
         for line in lines:
             print(f"  {line}")
     phases = {"imports": args.import_seconds, "cloud start": workspace.timings["start"],
-              **{f"deploy {stack}": workspace.timings[f"deploy_{stack}"] for stack in STACKS},
+              **{f"deploy {stack}": workspace.timings[f"deploy_{stack}"] for stack in deployed},
               "first invoke": workspace.timings.get("first_invoke", 0.0)}
     elapsed = time.perf_counter() - began
     phases["the rest"] = args.import_seconds + elapsed - sum(phases.values())
@@ -84,40 +88,96 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _invoke_and_verify(workspace: Workspace) -> bool:
-    function = workspace.output("dev", "functionName")
-    body = f"hello from the dev account, {uuid.uuid4()}"
-    event = {"key": f"demo/{uuid.uuid4()}.txt", "body": body, "content_type": "text/plain"}
-    began = time.perf_counter()
-    response = workspace.cloud.client("lambda", "dev").invoke(FunctionName=function, Payload=json.dumps(event))
-    workspace.timings["first_invoke"] = time.perf_counter() - began
-    result = json.loads(response["Payload"].read())
-    print(f"invoked {function} as the dev deployer in {workspace.timings['first_invoke']:.2f} s: {result}")
-    if response.get("FunctionError") or result.get("statusCode") != 200:
-        print("the Lambda did not write the object")
+def _write_and_read_back(workspace: Workspace) -> bool:
+    """Each writer writes an object; the prod deployer and every reader read it back: the same bytes, or False."""
+    found = consumers(workspace)
+    writers = [c for c in found if c.workload == "writer"]
+    readers = [c for c in found if c.workload == "reader"]
+    if not writers:
+        print("no consumer runs a writer: nothing to write")
         return False
-    written = json.loads(result["body"])
-    stored = workspace.cloud.client("s3", "prod").get_object(Bucket=written["bucket"], Key=written["key"])
+    ok = True
+    for writer in writers:
+        written = _invoke_writer(workspace, writer)
+        if written is None:
+            ok = False
+            continue
+        key, body = written
+        ok &= _read_as_prod(workspace, key, body)
+        for reader in readers:
+            ok &= _read_through(workspace, reader, key, body)
+    return ok
+
+
+def _invoke(workspace: Workspace, consumer: Consumer, event: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    function = workspace.output(consumer.stack, "functionName")
+    began = time.perf_counter()
+    response = workspace.cloud.client("lambda", consumer.stack).invoke(FunctionName=function,
+                                                                        Payload=json.dumps(event))
+    workspace.timings.setdefault("first_invoke", time.perf_counter() - began)
+    return json.loads(response["Payload"].read()), response.get("FunctionError")
+
+
+def _invoke_writer(workspace: Workspace, writer: Consumer) -> tuple[str, str] | None:
+    body = f"hello from the {writer.stack} account, {uuid.uuid4()}"
+    relative = f"demo/{uuid.uuid4()}.txt"
+    result, error = _invoke(workspace, writer, {"key": relative, "body": body, "content_type": "text/plain"})
+    print(f"{writer.stack}: invoked {workspace.output(writer.stack, 'functionName')} (grant {writer.grant}) as the "
+          f"{writer.stack} deployer: {result}")
+    if error or result.get("statusCode") != 200:
+        print(f"{writer.stack}: the writer did not write the object")
+        return None
+    return json.loads(result["body"])["key"], body
+
+
+def _read_as_prod(workspace: Workspace, key: str, body: str) -> bool:
+    bucket = workspace.output(DATA_STACK, "bucketName")
+    stored = workspace.cloud.client("s3", DATA_STACK).get_object(Bucket=bucket, Key=key)
     data = stored["Body"].read()
     same = data == body.encode()
-    print(f"read s3://{written['bucket']}/{written['key']} back as the prod deployer: {len(data)} bytes, "
+    print(f"prod: read s3://{bucket}/{key} back as the prod deployer: {len(data)} bytes, "
           f"{'the same bytes' if same else 'DIFFERENT bytes'}; owner-enforced, "
           f"{stored.get('ServerSideEncryption')} encrypted, version {stored.get('VersionId')}")
     return same
 
 
+def _read_through(workspace: Workspace, reader: Consumer, key: str, body: str) -> bool:
+    prefix = workspace.output(DATA_STACK, "grants")[reader.grant]["keyPrefix"]
+    if not key.startswith(prefix):
+        print(f"{reader.stack}: {key} is outside grant {reader.grant}'s prefix {prefix}: not read")
+        return True
+    result, error = _invoke(workspace, reader, {"key": key[len(prefix):]})
+    answer = json.loads(result.get("body") or "{}") if not error else {}
+    same = result.get("statusCode") == 200 and answer.get("body") == body and answer.get("encoding") == "utf-8"
+    print(f"{reader.stack}: {workspace.output(reader.stack, 'functionName')} (grant {reader.grant}) read {key}: "
+          f"{answer.get('size')} bytes, {'the same bytes' if same else f'NOT the same: {result}'}")
+    return same
+
+
 def describe_access(workspace: Workspace) -> list[str]:
-    """Each deployed grant as one line: the principal, the effect, the actions, the resource, the conditions."""
-    prod_iam, dev_iam = workspace.cloud.client("iam", "prod"), workspace.cloud.client("iam", "dev")
-    role_name = workspace.output("prod", "roleName")
-    role = prod_iam.get_role(RoleName=role_name)["Role"]
-    lines = [f"prod role/{role_name} can be assumed by:"]
-    lines += [f"    {_statement(s, principal=True)}" for s in _statements(role["AssumeRolePolicyDocument"])]
-    lines += _inline_grants(prod_iam, "role", role_name, f"prod role/{role_name} may:")
-    execution_role = workspace.output("dev", "executionRoleArn").split("/")[-1]
-    lines += _inline_grants(dev_iam, "role", execution_role, f"dev role/{execution_role} (the Lambda) may:")
-    group = workspace.output("dev", "assumeGroupName")
-    lines += _inline_grants(dev_iam, "group", group, f"dev group/{group} members may:")
+    """Each deployed grant: who may assume its role, what the role may do, and what the consumer's principals may."""
+    prod_iam = workspace.cloud.client("iam", DATA_STACK)
+    grants = workspace.output(DATA_STACK, "grants")
+    users_of = {c.grant: c for c in consumers(workspace)}
+    lines: list[str] = []
+    for name, grant in sorted(grants.items()):
+        role_name = grant["roleName"]
+        role = prod_iam.get_role(RoleName=role_name)["Role"]
+        lines.append(f"grant {name} ({grant['access']} under {grant['keyPrefix']}, account {grant['accountId']}):")
+        lines.append(f"  prod role/{role_name} can be assumed by:")
+        lines += [f"      {_statement(s, principal=True)}" for s in _statements(role["AssumeRolePolicyDocument"])]
+        lines += _inline_grants(prod_iam, "role", role_name, f"  prod role/{role_name} may:")
+        consumer = users_of.get(name)
+        if consumer is None:
+            lines.append("  (no consumer stack deployed)")
+            continue
+        consumer_iam = workspace.cloud.client("iam", consumer.stack)
+        if consumer.workload != "none":
+            execution_role = workspace.output(consumer.stack, "executionRoleArn").split("/")[-1]
+            lines += _inline_grants(consumer_iam, "role", execution_role,
+                                    f"  {consumer.stack} role/{execution_role} (the {consumer.workload}) may:")
+        group = workspace.output(consumer.stack, "assumeGroupName")
+        lines += _inline_grants(consumer_iam, "group", group, f"  {consumer.stack} group/{group} members may:")
     return lines
 
 
@@ -126,7 +186,7 @@ def _inline_grants(iam: Any, kind: str, name: str, heading: str) -> list[str]:
     names = getattr(iam, f"list_{kind}_policies")(**{f"{kind.title()}Name": name})["PolicyNames"]
     for policy in names:
         document = getattr(iam, f"get_{kind}_policy")(**{f"{kind.title()}Name": name, "PolicyName": policy})
-        lines += [f"    {_statement(s)}" for s in _statements(document["PolicyDocument"])]
+        lines += [f"      {_statement(s)}" for s in _statements(document["PolicyDocument"])]
     return lines
 
 

@@ -1,44 +1,76 @@
-"""The AWS CLI profiles `make up` writes: each account's deployer (prod, dev), the dev user (dev-user) and the
-writer role assumed from that user (prod-writer), so `aws --profile prod-writer s3 ls ...` works as documented."""
+"""The AWS CLI profiles `make up` writes, per grant: each account's deployer (prod, dev, analytics, ...), each
+consumer's user (`<stack>-user`, the first member of its group) and `prod-<grant>`, the grant's role assumed from
+that user, so `aws --profile prod-dev-writer s3 ls ...` works as documented."""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 
 from localcloud.principals import totp
 from localcloud.running import Profile, deployer_profiles, write_profiles
-from localcloud_pulumi.deploy import DeployError
 from localcloud_pulumi.program import stack_config
 from localcloud_pulumi.workspace import Workspace
+from offline.stacks import DATA_STACK
 
-DEV_USER_PROFILE = "dev-user"
-WRITER_PROFILE = "prod-writer"
+
+@dataclass(frozen=True)
+class Consumer:
+    """A deployed consumer stack, as the profiles and the demo see it."""
+
+    stack: str
+    grant: str
+    access: str
+    workload: str  # writer, reader or none (cross-account-s3:workload)
+    user: str | None  # the first member of its group, if it has one
+
+    @property
+    def user_profile(self) -> str:
+        return f"{self.stack}-user"
+
+    @property
+    def role_profile(self) -> str:
+        return f"prod-{self.grant}"
+
+
+def consumers(workspace: Workspace) -> list[Consumer]:
+    found = []
+    for stack in workspace.outputs:
+        if stack == DATA_STACK:
+            continue
+        config = stack_config(stack, workspace.project_dir)
+        users = json.loads(config.get("cross-account-s3:groupUsers", "[]"))
+        found.append(Consumer(stack, workspace.output(stack, "grant"), workspace.output(stack, "access"),
+                              config.get("cross-account-s3:workload", "writer"), users[0] if users else None))
+    return found
 
 
 def write_project_profiles(workspace: Workspace) -> list[Profile]:
-    region = workspace.cloud.region
-    writer = {"role_arn": workspace.output("prod", "roleArn"), "source_profile": DEV_USER_PROFILE,
-              "role_session_name": f"{DEV_USER_PROFILE}-cli", "region": workspace.output("prod", "region")}
-    if "externalId" in workspace.outputs["prod"]:
-        writer["external_id"] = workspace.output("prod", "externalId")
-    profiles = [*deployer_profiles(workspace.cloud),
-                Profile(DEV_USER_PROFILE, {"region": region}, dev_user_credentials(workspace)),
-                Profile(WRITER_PROFILE, writer)]
+    profiles = deployer_profiles(workspace.cloud)
+    grants = workspace.output(DATA_STACK, "grants")
+    external_ids = workspace.output(DATA_STACK, "grantExternalIds") or {}
+    for consumer in consumers(workspace):
+        if consumer.user is None:
+            continue
+        grant = grants[consumer.grant]
+        role = {"role_arn": grant["roleArn"], "source_profile": consumer.user_profile,
+                "role_session_name": f"{consumer.user}-cli", "region": workspace.output(DATA_STACK, "region")}
+        if consumer.grant in external_ids:
+            role["external_id"] = external_ids[consumer.grant]
+        profiles += [Profile(consumer.user_profile, {"region": workspace.cloud.region},
+                             user_credentials(workspace, consumer.stack, consumer.user, grant["mfaRequired"])),
+                     Profile(consumer.role_profile, role)]
     write_profiles(workspace.state_dir, workspace.cloud, profiles)
     return profiles
 
 
-def dev_user_credentials(workspace: Workspace) -> dict[str, str]:
-    """Keys for the first member of the dev group; MFA-backed session credentials when prod requires MFA."""
-    users = json.loads(stack_config("dev", workspace.project_dir).get("cross-account-s3:groupUsers", "[]"))
-    if not users:
-        raise DeployError("Pulumi.dev.yaml names no groupUsers: there is no dev user to write a profile for")
-    user = users[0]
-    iam = workspace.cloud.client("iam", "dev")
+def user_credentials(workspace: Workspace, stack: str, user: str, mfa: bool) -> dict[str, str]:
+    """Keys for a consumer's user; MFA-backed session credentials when its grant requires MFA."""
+    iam = workspace.cloud.client("iam", stack)
     key = iam.create_access_key(UserName=user)["AccessKey"]
     long_term = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
-    if not workspace.output("prod", "mfaRequired"):
+    if not mfa:
         return long_term
     device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
     seed = device["Base32StringSeed"]
@@ -51,3 +83,4 @@ def dev_user_credentials(workspace: Workspace) -> dict[str, str]:
                                     DurationSeconds=43200)["Credentials"]
     return {"aws_access_key_id": session["AccessKeyId"], "aws_secret_access_key": session["SecretAccessKey"],
             "aws_session_token": session["SessionToken"]}
+

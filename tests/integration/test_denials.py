@@ -1,6 +1,8 @@
-"""What must be denied, each case asserting the denial and that nothing was written.
+"""What must be denied within each grant, each case asserting the denial and that nothing was written.
 
-Each test undoes the admin change it makes, so the cases do not depend on each other's order.
+Across grants (one consumer using another's role, prefixes, removal) see test_isolation, test_prefix_isolation
+and test_grant_removal. Each test undoes the admin change it makes, so the cases do not depend on each other's
+order.
 """
 
 from __future__ import annotations
@@ -8,169 +10,192 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
+from localcloud_pulumi.workspace import Workspace
+from offline.stacks import CONSUMERS, DATA_STACK
+from tests.integration.conftest import (
+    GRANT_OF,
+    DeployedGrant,
+    assert_denied,
+    assume,
+    function_event,
+    invoke_consumer,
+    prod_grants,
+    recycle_workers,
+    unchanged,
+    use_grant,
+)
 from tests.project import stack_config
-from tests.integration.conftest import invoke, keys_in, recycle_workers
 
 pytestmark = pytest.mark.integration
 
 
-def assert_denied(call, code: str = "AccessDenied") -> ClientError:
-    with pytest.raises(ClientError) as caught:
-        call()
-    assert caught.value.response["Error"]["Code"] == code, caught.value.response["Error"]
-    return caught.value
+@pytest.fixture(params=CONSUMERS)
+def consumer(request: pytest.FixtureRequest) -> str:
+    """Each consumer stack in turn."""
+    return request.param
 
 
 @pytest.fixture
-def writer_session(workspace, role_arn, external_id, dev_user_credentials):
-    """Credentials of the prod role, assumed the documented way: dev-user (MFA session) with the external ID."""
-    sts = workspace.cloud.client("sts", credentials=dev_user_credentials)
-    return sts.assume_role(RoleArn=role_arn, RoleSessionName=f"test-{uuid.uuid4().hex[:8]}",
-                           ExternalId=external_id)["Credentials"]
+def consumer_grant(consumer: str, grant: Callable[[str], DeployedGrant]) -> DeployedGrant:
+    return grant(GRANT_OF[consumer])
 
 
-def test_dev_deployer_cannot_write_to_prod_bucket_directly(workspace, prod_s3, bucket, object_key):
-    dev_s3 = workspace.cloud.client("s3", "dev")  # an administrator of dev, but prod grants dev nothing
-    assert_denied(lambda: dev_s3.put_object(Bucket=bucket, Key=object_key, Body=b"x"))
-    assert object_key not in keys_in(prod_s3, bucket)
+def test_consumer_administrator_cannot_use_the_bucket_directly(workspace, consumer, consumer_grant, prod_s3, bucket,
+                                                               bucket_unchanged):
+    s3 = workspace.cloud.client("s3", consumer)  # an administrator of its account, but prod grants it nothing
+    existing = consumer_grant.key()
+    prod_s3.put_object(Bucket=bucket, Key=existing, Body=b"x")
+    with bucket_unchanged():
+        assert_denied(lambda: s3.put_object(Bucket=bucket, Key=consumer_grant.key(), Body=b"x"))
+        assert_denied(lambda: s3.get_object(Bucket=bucket, Key=existing))
+        assert_denied(lambda: s3.list_objects_v2(Bucket=bucket, Prefix=consumer_grant.key_prefix))
 
 
-def test_dev_principal_not_in_trust_policy_is_denied(workspace, role_arn, external_id):
-    dev_iam = workspace.cloud.client("iam", "dev")
-    dev_account = workspace.cloud.account_id("dev")
+def test_principal_of_the_grants_account_not_named_in_its_trust_policy_is_denied(workspace, consumer,
+                                                                                consumer_grant, bucket_unchanged):
+    iam = workspace.cloud.client("iam", consumer)
+    account = workspace.cloud.account_id(consumer)
     name = f"intruder-{uuid.uuid4().hex[:8]}"
-    # A dev role that its own account lets assume the prod role: only prod's aws:PrincipalArn list stops it.
-    dev_iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{dev_account}:root"}, "Action": "sts:AssumeRole"}]}))
-    dev_iam.put_role_policy(RoleName=name, PolicyName="assume-prod", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}))
-    intruder = workspace.cloud.client("sts", "dev").assume_role(
-        RoleArn=f"arn:aws:iam::{dev_account}:role/{name}", RoleSessionName="intruder")["Credentials"]
-    sts = workspace.cloud.client("sts", credentials=intruder)
-    assert_denied(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="denied", ExternalId=external_id))
-
-
-def test_lambda_without_its_assume_permission_is_denied(workspace, dev_lambda, prod_s3, bucket, role_arn):
-    dev_iam = workspace.cloud.client("iam", "dev")
-    execution_role = workspace.output("dev", "executionRoleArn").split("/")[-1]
-    policy_name = "assume-prod-writer-role"
-    saved = dev_iam.get_role_policy(RoleName=execution_role, PolicyName=policy_name)["PolicyDocument"]
-    dev_iam.delete_role_policy(RoleName=execution_role, PolicyName=policy_name)
-    recycle_workers(workspace)
-    before = keys_in(prod_s3, bucket)
+    # A role of the grant's own account that its account lets assume the grant's role: only prod's
+    # aws:PrincipalArn list stops it.
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName=name, PolicyName="assume-grant", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Resource": consumer_grant.role_arn}]}))
     try:
-        result, error = invoke(dev_lambda, workspace.output("dev", "functionName"), {"body": "must not land"})
-        assert error is None and result["statusCode"] == 403, result
-        assert role_arn in json.loads(result["body"])["message"]
-        assert keys_in(prod_s3, bucket) == before
+        intruder = workspace.cloud.client("sts", consumer).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{name}", RoleSessionName="intruder")["Credentials"]
+        with bucket_unchanged():
+            assert_denied(lambda: assume(workspace, intruder, consumer_grant))
+    finally:
+        iam.delete_role_policy(RoleName=name, PolicyName="assume-grant")
+        iam.delete_role(RoleName=name)
+
+
+def test_function_without_its_assume_permission_is_denied(workspace, consumer, consumer_grant, prod_s3, bucket,
+                                                          bucket_unchanged):
+    iam = workspace.cloud.client("iam", consumer)
+    execution_role = workspace.output(consumer, "executionRoleArn").split("/")[-1]
+    policy_name = "assume-grant-role"
+    saved = iam.get_role_policy(RoleName=execution_role, PolicyName=policy_name)["PolicyDocument"]
+    event = function_event(prod_s3, bucket, consumer_grant)
+    iam.delete_role_policy(RoleName=execution_role, PolicyName=policy_name)
+    recycle_workers(workspace, consumer)
+    try:
+        with bucket_unchanged():
+            status, body = invoke_consumer(workspace, consumer, event)
+        assert (status, body["error"]) == (403, "AccessDenied"), body
+        assert consumer_grant.role_arn in body["message"]
     finally:
         document = saved if isinstance(saved, str) else json.dumps(saved)
-        dev_iam.put_role_policy(RoleName=execution_role, PolicyName=policy_name, PolicyDocument=document)
-        recycle_workers(workspace)
+        iam.put_role_policy(RoleName=execution_role, PolicyName=policy_name, PolicyDocument=document)
+        recycle_workers(workspace, consumer)
 
 
-def test_role_cannot_write_outside_its_prefix(workspace, writer_session, prod_s3, bucket, prefix):
-    s3 = workspace.cloud.client("s3", credentials=writer_session)
-    outside = f"elsewhere/{uuid.uuid4()}.txt"
-    assert_denied(lambda: s3.put_object(Bucket=bucket, Key=outside, Body=b"x"))
-    assert_denied(lambda: s3.list_objects_v2(Bucket=bucket))  # listing without the prefix
-    assert outside not in keys_in(prod_s3, bucket)
-    inside = f"{prefix}{uuid.uuid4()}.txt"  # the same session may write where it is meant to
-    s3.put_object(Bucket=bucket, Key=inside, Body=b"x")
-    assert inside in keys_in(prod_s3, bucket)
-
-
-def test_role_cannot_write_to_another_bucket(workspace, writer_session, prefix):
+def test_role_cannot_use_another_bucket_of_prod(workspace, role_session, consumer_grant):
     other = f"other-{uuid.uuid4().hex[:10]}"
-    prod_s3 = workspace.cloud.client("s3", "prod")
+    prod_s3 = workspace.cloud.client("s3", DATA_STACK)
     prod_s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": workspace.cloud.region})
-    s3 = workspace.cloud.client("s3", credentials=writer_session)
-    key = f"{prefix}{uuid.uuid4()}.txt"
-    assert_denied(lambda: s3.put_object(Bucket=other, Key=key, Body=b"x"))
-    assert keys_in(prod_s3, other) == set()
+    existing = consumer_grant.key()
+    prod_s3.put_object(Bucket=other, Key=existing, Body=b"x")  # the same key, in a bucket no grant names
+    s3 = role_session(consumer_grant)
+    with unchanged(prod_s3, other):
+        assert_denied(lambda: s3.put_object(Bucket=other, Key=consumer_grant.key(), Body=b"x"))
+        assert_denied(lambda: s3.get_object(Bucket=other, Key=existing))
+        assert_denied(lambda: s3.list_objects_v2(Bucket=other, Prefix=consumer_grant.key_prefix))
 
 
 @pytest.mark.parametrize("external_id", ["wrong-external-id", None], ids=["wrong", "missing"])
-def test_assume_without_the_right_external_id_is_denied(workspace, role_arn, dev_user_credentials, external_id):
-    sts = workspace.cloud.client("sts", credentials=dev_user_credentials)
-    extra = {"ExternalId": external_id} if external_id else {}
-    assert_denied(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="denied", **extra))
+def test_assume_without_the_grants_external_id_is_denied(workspace, consumer, consumer_grant, user_credentials,
+                                                         external_id, bucket_unchanged):
+    with bucket_unchanged():
+        assert_denied(lambda: assume(workspace, user_credentials(consumer), consumer_grant, external_id=external_id))
 
 
-def test_dev_user_without_mfa_is_denied(workspace, role_arn, external_id):
-    dev_iam = workspace.cloud.client("iam", "dev")
-    user = json.loads(stack_config("dev")["cross-account-s3:groupUsers"])[0]
-    key = dev_iam.create_access_key(UserName=user)["AccessKey"]
+def test_user_without_mfa_is_denied(workspace, consumer, consumer_grant, bucket_unchanged):
+    assert consumer_grant.mfa_required
+    iam = workspace.cloud.client("iam", consumer)
+    user = json.loads(stack_config(consumer)["cross-account-s3:groupUsers"])[0]
+    key = iam.create_access_key(UserName=user)["AccessKey"]
     try:
-        sts = workspace.cloud.client("sts", credentials={"aws_access_key_id": key["AccessKeyId"],
-                                                         "aws_secret_access_key": key["SecretAccessKey"]})
-        assert_denied(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="denied", ExternalId=external_id))
+        long_term = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+        with bucket_unchanged():
+            assert_denied(lambda: assume(workspace, long_term, consumer_grant))
     finally:
-        dev_iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+        iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
 
 
-def test_plain_http_is_denied_by_the_tls_only_bucket_policy(workspace, bucket, object_key, prod_s3):
-    insecure = workspace.cloud.client("s3", "prod", secure=False)  # even the prod administrator
-    assert_denied(lambda: insecure.put_object(Bucket=bucket, Key=object_key, Body=b"x"))
-    assert object_key not in keys_in(prod_s3, bucket)
+def test_plain_http_is_denied_by_the_tls_only_bucket_policy(workspace, bucket, object_key, bucket_unchanged):
+    insecure = workspace.cloud.client("s3", DATA_STACK, secure=False)  # even the prod administrator
+    with bucket_unchanged():
+        assert_denied(lambda: insecure.put_object(Bucket=bucket, Key=object_key, Body=b"x"))
 
 
-def test_session_issued_before_a_revocation_is_denied(workspace, writer_session, prod_s3, bucket, prefix,
-                                                      role_arn):
-    session = workspace.cloud.client("s3", credentials=writer_session)
-    allowed_before = f"{prefix}{uuid.uuid4()}.txt"
-    session.put_object(Bucket=bucket, Key=allowed_before, Body=b"x")  # the session works until revoked
-    prod_iam = workspace.cloud.client("iam", "prod")
-    role_name = role_arn.split("/")[-1]
+def test_session_issued_before_a_revocation_is_denied(workspace, role_session, consumer_grant, prod_s3, bucket,
+                                                      bucket_unchanged):
+    session = role_session(consumer_grant)
+    use_grant(session, prod_s3, bucket, consumer_grant)  # the session works until revoked
+    prod_iam = workspace.cloud.client("iam", DATA_STACK)
     # What the console's "Revoke active sessions" attaches to the role: sessions issued before now are denied.
     revoked_at = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    prod_iam.put_role_policy(RoleName=role_name, PolicyName="AWSRevokeOlderSessions", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["*"], "Resource": ["*"],
-                                                "Condition": {"DateLessThan": {"aws:TokenIssueTime": revoked_at}}}]}))
+    prod_iam.put_role_policy(RoleName=consumer_grant.role_name, PolicyName="AWSRevokeOlderSessions",
+                             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                                 {"Effect": "Deny", "Action": ["*"], "Resource": ["*"],
+                                  "Condition": {"DateLessThan": {"aws:TokenIssueTime": revoked_at}}}]}))
     try:
-        key = f"{prefix}{uuid.uuid4()}.txt"
-        assert_denied(lambda: session.put_object(Bucket=bucket, Key=key, Body=b"x"))
-        assert key not in keys_in(prod_s3, bucket)
-        assert allowed_before in keys_in(prod_s3, bucket)
+        key = consumer_grant.key()
+        prod_s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+        with bucket_unchanged():
+            assert_denied(lambda: session.put_object(Bucket=bucket, Key=consumer_grant.key(), Body=b"x"))
+            assert_denied(lambda: session.get_object(Bucket=bucket, Key=key))
+            assert_denied(lambda: session.list_objects_v2(Bucket=bucket, Prefix=consumer_grant.key_prefix))
     finally:
-        prod_iam.delete_role_policy(RoleName=role_name, PolicyName="AWSRevokeOlderSessions")
+        prod_iam.delete_role_policy(RoleName=consumer_grant.role_name, PolicyName="AWSRevokeOlderSessions")
 
 
 @contextlib.contextmanager
-def prod_redeployed_with(workspace, **overrides: str) -> Iterator[list[str]]:
-    """prod deployed again with changed config (the changes made), then restored; fresh Lambda workers both ways,
-    since warm ones keep the role session they already hold."""
-    config = stack_config("prod")
-    changes = workspace.deploy("prod", config | {f"cross-account-s3:{k}": v for k, v in overrides.items()})
-    recycle_workers(workspace)
+def prod_redeployed_with(workspace: Workspace, grant: str, **changes: Any) -> Generator[list[str]]:
+    """prod deployed again with one grant's settings changed (the changes made), then restored; fresh function
+    workers both ways, since warm ones keep the role session they already hold."""
+    config = stack_config(DATA_STACK)
+    grants = [g | changes if g["name"] == grant else g for g in prod_grants()]
+    made = workspace.deploy(DATA_STACK, config | {"cross-account-s3:grants": json.dumps(grants)})
+    for stack in CONSUMERS:
+        recycle_workers(workspace, stack)
     try:
-        yield changes
+        yield made
     finally:
-        workspace.deploy("prod", config)
-        recycle_workers(workspace)
+        workspace.deploy(DATA_STACK, config)
+        for stack in CONSUMERS:
+            recycle_workers(workspace, stack)
 
 
-def assert_lambda_denied_and_writes_nothing(workspace, dev_lambda, prod_s3, bucket) -> None:
-    before = keys_in(prod_s3, bucket)
-    result, _ = invoke(dev_lambda, workspace.output("dev", "functionName"), {"body": "must not land"})
-    assert result["statusCode"] == 403, result
-    assert keys_in(prod_s3, bucket) == before
+def assert_function_denied_and_writes_nothing(workspace, consumer, grant, prod_s3, bucket) -> None:
+    event = function_event(prod_s3, bucket, grant)
+    with unchanged(prod_s3, bucket):
+        status, body = invoke_consumer(workspace, consumer, event)
+    assert (status, body["error"]) == (403, "AccessDenied"), body
 
 
-def test_lambda_fails_when_the_trust_policy_no_longer_names_it(workspace, dev_lambda, prod_s3, bucket):
-    with prod_redeployed_with(workspace, trustedRoleNames='["someone-else"]') as changes:
-        assert changes == ["~ update aws:iam/role:Role writer-role"]  # the trust policy, updated in place
-        assert_lambda_denied_and_writes_nothing(workspace, dev_lambda, prod_s3, bucket)
+def test_function_fails_when_its_grants_trust_policy_no_longer_names_it(workspace, consumer, consumer_grant,
+                                                                        prod_s3, bucket):
+    with prod_redeployed_with(workspace, consumer_grant.name, roleNames=["someone-else"]) as changes:
+        assert changes == [f"~ update aws:iam/role:Role {consumer_grant.name}-role"]  # the trust, in place
+        assert_function_denied_and_writes_nothing(workspace, consumer, consumer_grant, prod_s3, bucket)
 
 
-def test_lambda_fails_when_the_s3_policy_grants_another_prefix(workspace, dev_lambda, prod_s3, bucket):
-    # The Lambda still writes under incoming/ (dev has not been redeployed): the role no longer allows it.
-    with prod_redeployed_with(workspace, keyPrefix="other/") as changes:
-        assert changes == ["~ update aws:iam/rolePolicy:RolePolicy writer-bucket-access"]
-        assert_lambda_denied_and_writes_nothing(workspace, dev_lambda, prod_s3, bucket)
+def test_function_fails_when_its_grants_role_policy_names_another_prefix(workspace, consumer, consumer_grant,
+                                                                         prod_s3, bucket):
+    # The function still uses the old prefix (its stack has not been redeployed): the role no longer allows it.
+    with prod_redeployed_with(workspace, consumer_grant.name, keyPrefix="other/") as changes:
+        # In place: the role's policy, and its description, which names the prefix.
+        assert sorted(changes) == [f"~ update aws:iam/role:Role {consumer_grant.name}-role",
+                                   f"~ update aws:iam/rolePolicy:RolePolicy {consumer_grant.name}-bucket-access"]
+        assert_function_denied_and_writes_nothing(workspace, consumer, consumer_grant, prod_s3, bucket)

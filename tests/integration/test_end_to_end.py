@@ -1,79 +1,151 @@
-"""The mission, end to end: the dev Lambda writes an object that lands in the prod bucket.
+"""The mission, end to end, for every grant: dev's writer writes an object that lands in the prod bucket, and
+analytics' reader reads exactly those bytes back; each consumer's user, through its CLI profile, may do what its
+grant allows and nothing else.
 
 The tests taking `deployment` run offline against localcloud and, with `pytest -m live`, against the stacks
-deployed in real AWS; the rest need localcloud's view from inside (its gate, its profiles).
+deployed in real AWS; the rest need localcloud's view from inside (its gate, its profiles, the prod deployer
+writing into the bucket).
 """
 
 from __future__ import annotations
 
+import base64
 import json
-import os
 import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
 
-from tests.integration.conftest import Deployment, invoke, keys_in
+from localcloud_pulumi.workspace import Workspace
+from tests.integration.conftest import (
+    READER_STACK,
+    WRITER_STACK,
+    Deployment,
+    DeployedGrant,
+    assert_denied,
+    invoke,
+    invoke_consumer,
+    unchanged,
+)
 
 pytestmark = pytest.mark.integration
 
 
-def test_lambda_writes_object_that_lands_in_prod_bucket(deployment: Deployment):
-    bucket, prefix = deployment.prod["bucketName"], deployment.prod["keyPrefix"]
-    relative = f"integration/{uuid.uuid4()}.txt"
-    body = f"written by the dev Lambda through the prod role, {uuid.uuid4()}"
-    result, error = deployment.eventually(
-        lambda: invoke(deployment.lambda_client(), deployment.dev["functionName"],
-                       {"key": relative, "body": body, "content_type": "text/plain"}),
-        lambda outcome: outcome[0].get("statusCode") == 200)
-    assert error is None and result["statusCode"] == 200, result
-    written = json.loads(result["body"])
-    assert written == {**written, "bucket": bucket, "key": f"{prefix}{relative}"}
+@pytest.fixture
+def written(deployment: Deployment) -> Iterator[Callable[[str], dict[str, Any]]]:
+    """``written(body)``: the writer's answer to writing ``body`` under a fresh key; every object written this way
+    is deleted afterwards, its version too (leave nothing behind in a real bucket)."""
+    objects: list[dict[str, Any]] = []
+
+    def write(body: str) -> dict[str, Any]:
+        relative = f"integration/{uuid.uuid4()}.txt"
+        result, error = deployment.invoke(WRITER_STACK, {"key": relative, "body": body, "content_type": "text/plain"})
+        assert error is None and result["statusCode"] == 200, result
+        answer = json.loads(result["body"])
+        objects.append(answer)
+        return answer
+
+    yield write
     s3 = deployment.s3()
-    try:
-        stored = s3.get_object(Bucket=bucket, Key=written["key"])
-        assert stored["Body"].read() == body.encode()
-        assert stored.get("VersionId") == written["versionId"]
-        assert stored["ServerSideEncryption"] == "AES256"
-    finally:
-        # Leave nothing behind in a real bucket: the object and its version.
-        s3.delete_object(Bucket=bucket, Key=written["key"], **(
-            {"VersionId": written["versionId"]} if written.get("versionId") else {}))
+    for answer in objects:
+        s3.delete_object(Bucket=answer["bucket"], Key=answer["key"],
+                         **({"VersionId": answer["versionId"]} if answer.get("versionId") else {}))
 
 
-def test_invalid_event_is_rejected_before_anything_is_written(deployment: Deployment):
-    bucket = deployment.prod["bucketName"]
-    before = keys_in(deployment.s3(), bucket, deployment.prod["keyPrefix"])
-    result, error = invoke(deployment.lambda_client(), deployment.dev["functionName"], {"key": "../escape.txt"})
-    assert error is None and result["statusCode"] == 400
-    assert "'..'" in json.loads(result["body"])["message"]
-    assert keys_in(deployment.s3(), bucket, deployment.prod["keyPrefix"]) == before
+def test_dev_writer_writes_an_object_that_lands_in_the_prod_bucket(deployment: Deployment, written):
+    bucket, prefix = deployment.prod["bucketName"], deployment.grant(WRITER_STACK)["keyPrefix"]
+    body = f"written by the dev Lambda through the dev-writer role, {uuid.uuid4()}"
+    answer = written(body)
+    assert answer["bucket"] == bucket and answer["key"].startswith(f"{prefix}integration/")
+    stored = deployment.s3().get_object(Bucket=bucket, Key=answer["key"])
+    assert stored["Body"].read() == body.encode()
+    assert stored.get("VersionId") == answer["versionId"]
+    assert stored["ServerSideEncryption"] == "AES256"
 
 
-def test_warm_lambda_assumes_the_role_once_for_many_invocations(workspace, dev_lambda):
-    function = workspace.output("dev", "functionName")
-    invoke(dev_lambda, function, {"body": "warm-up"})
-    before = workspace.cloud.gate.calls["sts:AssumeRole"]
-    for n in range(5):
-        result, _ = invoke(dev_lambda, function, {"body": f"warm {n}"})
-        assert result["statusCode"] == 200
-    assert workspace.cloud.gate.calls["sts:AssumeRole"] == before
+def test_analytics_reader_reads_back_exactly_the_bytes_dev_wrote(deployment: Deployment, written):
+    reader_prefix = deployment.grant(READER_STACK)["keyPrefix"]
+    body = f"ünïcode and lines\nfrom dev to analytics, {uuid.uuid4()}"
+    answer = written(body)
+    assert answer["key"].startswith(reader_prefix), "the reader's grant must cover what the writer writes"
+    result, error = deployment.invoke(READER_STACK, {"key": answer["key"][len(reader_prefix):]})
+    assert error is None and result["statusCode"] == 200, result
+    read = json.loads(result["body"])
+    assert read == {"bucket": answer["bucket"], "key": answer["key"], "size": len(body.encode()),
+                    "contentType": read["contentType"], "versionId": answer["versionId"], "encoding": "utf-8",
+                    "body": body}
+    assert read["contentType"].startswith("text/plain")
 
 
-def test_cli_profile_prod_writer_lists_and_writes_under_the_prefix(workspace, bucket, prefix, object_key,
-                                                                    monkeypatch):
-    # What `. .localcloud/env.sh && aws --profile prod-writer ...` does: botocore's assume-role provider
-    # with source_profile dev-user (MFA-backed session credentials) and the external ID.
-    for line in (workspace.state_dir / "env.sh").read_text().splitlines():
-        if line.startswith("export "):
-            name, _, value = line[len("export "):].partition("=")
-            monkeypatch.setenv(name, value.strip("'"))
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
-    s3 = boto3.Session(profile_name="prod-writer").client("s3")
-    s3.put_object(Bucket=bucket, Key=object_key, Body=b"from the CLI profile")
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
-    assert object_key in [o["Key"] for o in listed.get("Contents", [])]
-    identity = boto3.Session(profile_name="prod-writer").client("sts").get_caller_identity()
-    assert identity["Arn"].startswith(f"arn:aws:sts::{workspace.cloud.account_id('prod')}:assumed-role/")
-    assert os.environ["AWS_ENDPOINT_URL"] == workspace.cloud.endpoint
+def test_analytics_reader_returns_a_binary_object_base64_encoded(workspace: Workspace, prod_s3, bucket,
+                                                                 analytics_reader: DeployedGrant):
+    content = bytes(range(256)) + b"\xff\xfe not UTF-8"
+    key = analytics_reader.key(f"integration/{uuid.uuid4()}.bin")
+    put = prod_s3.put_object(Bucket=bucket, Key=key, Body=content, ContentType="application/octet-stream")
+    status, read = invoke_consumer(workspace, READER_STACK, {"key": key[len(analytics_reader.key_prefix):]})
+    assert status == 200, read
+    assert (read["encoding"], read["size"], read["contentType"]) == ("base64", len(content), "application/octet-stream")
+    assert base64.b64decode(read["body"]) == content
+    assert (read["key"], read["versionId"]) == (key, put["VersionId"])
+
+
+@pytest.mark.parametrize("stack", [WRITER_STACK, READER_STACK])
+def test_invalid_event_is_rejected_before_anything_is_written(deployment: Deployment, stack: str):
+    s3, bucket = deployment.s3(), deployment.prod["bucketName"]
+    with unchanged(s3, bucket, deployment.grant(stack)["keyPrefix"]):
+        result, error = invoke(deployment.lambda_client(stack), deployment.consumer(stack)["functionName"],
+                               {"key": "../escape.txt"})
+    assert error is None and result["statusCode"] == 400, result
+    answer = json.loads(result["body"])
+    assert answer["error"] == "InvalidEvent" and "'..'" in answer["message"]
+
+
+@pytest.mark.parametrize("stack", [WRITER_STACK, READER_STACK])
+def test_warm_function_assumes_its_grant_role_once_for_many_invocations(workspace: Workspace, prod_s3, bucket,
+                                                                        grant, stack: str):
+    prefix = grant(workspace.output(stack, "grant")).key_prefix
+    relative = f"warm/{uuid.uuid4()}.txt"
+    prod_s3.put_object(Bucket=bucket, Key=prefix + relative, Body=b"read me")  # for the reader
+    events = ({"body": f"warm {n}"} if stack == WRITER_STACK else {"key": relative} for n in range(6))
+    gate = workspace.cloud.gate
+    assert gate is not None
+    assert invoke_consumer(workspace, stack, next(events))[0] == 200  # warm-up
+    before = gate.calls["sts:AssumeRole"]
+    assert [invoke_consumer(workspace, stack, event)[0] for event in events] == [200] * 5
+    assert gate.calls["sts:AssumeRole"] == before
+
+
+def test_cli_profile_prod_dev_writer_lists_and_writes_under_the_prefix(workspace: Workspace, aws_cli_environment,
+                                                                     bucket, dev_writer: DeployedGrant):
+    # What `. .localcloud/env.sh && aws --profile prod-dev-writer ...` does: botocore's assume-role provider with
+    # source_profile dev-user (MFA-backed session credentials) and the external ID.
+    session = boto3.Session(profile_name=f"prod-{dev_writer.name}")
+    s3 = session.client("s3")
+    key = dev_writer.key()
+    s3.put_object(Bucket=bucket, Key=key, Body=b"from the CLI profile")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=dev_writer.key_prefix)
+    assert key in [o["Key"] for o in listed.get("Contents", [])]
+    identity = session.client("sts").get_caller_identity()
+    assert identity["Arn"].startswith(f"arn:aws:sts::{workspace.cloud.account_id('prod')}:assumed-role/"
+                                      f"{dev_writer.role_name}/")
+
+
+def test_cli_profile_prod_analytics_reader_reads_and_lists_but_cannot_write(workspace: Workspace,
+                                                                           aws_cli_environment, prod_s3, bucket,
+                                                                           analytics_reader: DeployedGrant):
+    key = analytics_reader.key()
+    prod_s3.put_object(Bucket=bucket, Key=key, Body=b"for the analysts")
+    session = boto3.Session(profile_name=f"prod-{analytics_reader.name}")
+    s3 = session.client("s3")
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"for the analysts"
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=analytics_reader.key_prefix)
+    assert key in [o["Key"] for o in listed.get("Contents", [])]
+    with unchanged(prod_s3, bucket):
+        assert_denied(lambda: s3.put_object(Bucket=bucket, Key=analytics_reader.key(), Body=b"no"))
+        assert_denied(lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"overwritten"))
+    identity = session.client("sts").get_caller_identity()
+    user = workspace.output(READER_STACK, "assumeGroupUserArns")[0].split("/")[-1]
+    assert identity["Arn"] == (f"arn:aws:sts::{workspace.cloud.account_id('prod')}:assumed-role/"
+                               f"{analytics_reader.role_name}/{user}-cli")

@@ -1,5 +1,6 @@
-"""The deployed Lambda under faults injected in the gate (localcloud.faults): throttled STS, S3 SlowDown,
-connections dropped before and after S3 stored the object, and a session that expires mid-run.
+"""The deployed writer Lambda (dev's, grant dev-writer) under faults injected in the gate (localcloud.faults):
+throttled STS, S3 SlowDown, connections dropped before and after S3 stored the object, and a session that expires
+mid-run.
 
 Whatever happens, the function writes exactly one object, in one version, with the event's bytes, or answers
 an error and writes nothing. Retries are botocore's, in the function's worker: the code under test.
@@ -17,7 +18,7 @@ import pytest
 
 from localcloud.faults import DROP_AFTER, DROP_BEFORE, EXPIRED_TOKEN, THROTTLE, FaultPlan, install_faults
 from localcloud_pulumi.workspace import Workspace
-from tests.integration.conftest import keys_in, recycle_workers
+from tests.integration.conftest import WRITER_STACK, DeployedGrant, keys_in, recycle_workers
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ def faults(workspace: Workspace) -> Iterator[FaultPlan]:
 @pytest.fixture
 def run(workspace: Workspace, dev_lambda: Any) -> Any:
     """Invoke the function; its status, its body, and its JSON log line (from the log tail)."""
-    function = workspace.output("dev", "functionName")
+    function = workspace.output(WRITER_STACK, "functionName")
 
     def run_lambda(event: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, Any]]:
         response = dev_lambda.invoke(FunctionName=function, Payload=json.dumps(event).encode(), LogType="Tail")
@@ -56,7 +57,19 @@ def key() -> str:
 
 @pytest.fixture(scope="module")
 def execution_role(workspace: Workspace) -> str:
-    return workspace.output("dev", "executionRoleArn")
+    return workspace.output(WRITER_STACK, "executionRoleArn")
+
+
+@pytest.fixture(scope="module")
+def prefix(dev_writer: DeployedGrant) -> str:
+    """The writer's grant's prefix: where the function writes."""
+    return dev_writer.key_prefix
+
+
+@pytest.fixture(scope="module")
+def role_arn(dev_writer: DeployedGrant) -> str:
+    """The writer's grant's role, which the function assumes."""
+    return dev_writer.role_arn
 
 
 def versions(prod_s3: Any, bucket: str, key: str) -> list[dict[str, Any]]:
@@ -73,7 +86,7 @@ def test_sts_throttled_twice_is_retried_and_writes_one_object(
     workspace: Workspace, faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str,
     execution_role: str,
 ) -> None:
-    recycle_workers(workspace)  # a cold worker: it must assume the role during this invocation
+    recycle_workers(workspace, WRITER_STACK)  # a cold worker: it must assume the role during this invocation
     with faults.throttle("sts:AssumeRole", times=2, principal=execution_role):
         status, body, log = run({"key": key, "body": "throttled twice"})
 
@@ -86,7 +99,7 @@ def test_sts_throttled_beyond_the_retry_budget_is_a_502_and_writes_nothing(
     workspace: Workspace, faults: FaultPlan, run: Any, prod_s3: Any, bucket: str, prefix: str, key: str,
     execution_role: str, role_arn: str,
 ) -> None:
-    recycle_workers(workspace)
+    recycle_workers(workspace, WRITER_STACK)
     with faults.throttle("sts:AssumeRole", times=BUDGET, principal=execution_role):
         status, body, log = run({"key": key, "body": "never"})
 
@@ -152,7 +165,7 @@ def test_session_expiring_mid_run_is_replaced_by_one_new_assume_role(
 ) -> None:
     gate = workspace.cloud.gate
     assert gate is not None
-    recycle_workers(workspace)
+    recycle_workers(workspace, WRITER_STACK)
     assert run({"key": f"{key}.warm", "body": "warm"})[0] == 200  # the worker now holds role credentials
     session = [d for d in gate.decisions_for("s3:PutObject") if d.principal.startswith(
         role_arn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/"))][-1].access_key_id

@@ -1,19 +1,24 @@
-"""This project's stacks through the deploy driver: order, config errors, updates, destroy, and unchanged redeploys."""
+"""This project's stacks through the deploy driver: order (prod first), config errors, updates, destroy, and
+unchanged redeploys of every committed stack."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from components.settings import ConfigError
 from localcloud_pulumi.deploy import DeployError, deploy, destroy
 from localcloud_pulumi.workspace import Workspace
 from offline import stacks
-from offline.stacks import PROJECT_DIR
+from offline.stacks import CONSUMERS, DATA_STACK, PROJECT_DIR, STACKS
 from tests.project import stack_config
+
+STATE_FILE = Path("stacks") / "organization" / "cross-account-s3"
 
 
 @pytest.fixture(scope="module")
@@ -31,58 +36,88 @@ def roles(workspace: Workspace, account: str) -> set[str]:
     return {r["RoleName"] for r in workspace.cloud.client("iam", account).list_roles()["Roles"]}
 
 
-def test_deploying_dev_before_prod_says_to_deploy_prod_first_and_writes_nothing(workspace, state_dir):
-    before = roles(workspace, "dev")
-    with pytest.raises(DeployError, match=r"organization/cross-account-s3/prod is not deployed \(python -m localcloud deploy -s prod\)"):
-        deploy("dev", workspace.target, state_dir, project_dir=PROJECT_DIR)
-    assert roles(workspace, "dev") == before
-    assert not (state_dir / "stacks" / "organization" / "cross-account-s3" / "dev.json").exists()
+def grants_config(*grants: dict[str, Any], **extra: str) -> dict[str, str]:
+    """prod's committed config with these grants (and other keys of the project's namespace)."""
+    return stack_config(DATA_STACK) | {"cross-account-s3:grants": json.dumps(list(grants))} | {
+        f"cross-account-s3:{key}": value for key, value in extra.items()}
+
+
+def committed_grants() -> list[dict[str, Any]]:
+    return json.loads(stack_config(DATA_STACK)["cross-account-s3:grants"])
+
+
+def test_the_committed_stacks_deploy_prod_first_then_the_consumers_by_name():
+    assert STACKS == (DATA_STACK, "analytics", "dev") and CONSUMERS == STACKS[1:]
+
+
+@pytest.mark.parametrize("consumer", CONSUMERS)
+def test_deploying_a_consumer_before_prod_says_to_deploy_prod_first_and_writes_nothing(workspace, state_dir,
+                                                                                        consumer):
+    before = roles(workspace, consumer)
+    with pytest.raises(DeployError, match=r"organization/cross-account-s3/prod is not deployed "
+                                          r"\(python -m localcloud deploy -s prod\)"):
+        deploy(consumer, workspace.target, state_dir, project_dir=PROJECT_DIR)
+    assert roles(workspace, consumer) == before
+    assert not (state_dir / STATE_FILE / f"{consumer}.json").exists()
 
 
 def test_bad_config_fails_before_anything_is_created(workspace, state_dir):
-    before = roles(workspace, "prod")
-    config = stack_config("prod") | {"cross-account-s3:devAccountId": "not-an-account"}
-    with pytest.raises(Exception, match="cross-account-s3:devAccountId: expected a 12-digit"):
-        deploy("prod", workspace.target, state_dir, project_dir=PROJECT_DIR, config=config)
-    assert roles(workspace, "prod") == before
+    before = roles(workspace, DATA_STACK)
+    [first, *rest] = committed_grants()
+    config = grants_config(first | {"accountId": "not-an-account"}, *rest)
+    problem = rf"cross-account-s3:grants\[{first['name']}\]\.accountId: expected a 12-digit"
+    with pytest.raises(ConfigError, match=problem):
+        deploy(DATA_STACK, workspace.target, state_dir, project_dir=PROJECT_DIR, config=config)
+    assert roles(workspace, DATA_STACK) == before
+    assert not (state_dir / STATE_FILE / "prod.json").exists()
 
 
-def test_deploy_again_updates_in_place_then_destroy_removes_everything(workspace, state_dir):
-    config = stack_config("prod") | {"cross-account-s3:roleName": "driver-test-writer",
-                                     "cross-account-s3:forceDestroy": "true"}
-    outputs, changes = deploy("prod", workspace.target, state_dir, project_dir=PROJECT_DIR, config=config)
-    assert len(changes) == 8 and all(c.startswith("+ create") for c in changes)
-    assert deploy("prod", workspace.target, state_dir, project_dir=PROJECT_DIR, config=config)[1] == []  # nothing changed
+def test_deploy_again_updates_a_grant_in_place_then_destroy_removes_everything(workspace, state_dir):
+    # A grant of its own (its role is named after it), so this prod does not collide with another in this cloud.
+    grant = committed_grants()[0] | {"name": "driver-test"}
+    config = grants_config(grant, forceDestroy="true")
+    outputs, changes = deploy(DATA_STACK, workspace.target, state_dir, project_dir=PROJECT_DIR, config=config)
+    assert changes and all(c.startswith("+ create") for c in changes)
+    assert {"+ create aws:iam/role:Role driver-test-role",
+            "+ create aws:iam/rolePolicy:RolePolicy driver-test-bucket-access"} <= set(changes)
+    assert deploy(DATA_STACK, workspace.target, state_dir, project_dir=PROJECT_DIR, config=config)[1] == []
 
-    widened = config | {"cross-account-s3:trustedUserNames": '["dev-user", "second-user"]'}
-    assert deploy("prod", workspace.target, state_dir, project_dir=PROJECT_DIR, config=widened)[1] == ["~ update aws:iam/role:Role writer-role"]
-    trust = workspace.cloud.client("iam", "prod").get_role(RoleName="driver-test-writer")["Role"]
+    widened = grants_config(grant | {"userNames": [*grant["userNames"], "second-user"]}, forceDestroy="true")
+    assert deploy(DATA_STACK, workspace.target, state_dir, project_dir=PROJECT_DIR, config=widened)[1] == [
+        "~ update aws:iam/role:Role driver-test-role"]
+    trust = workspace.cloud.client("iam", DATA_STACK).get_role(RoleName="cross-account-s3-driver-test")["Role"]
     document = trust["AssumeRolePolicyDocument"]
     assert "second-user" in (document if isinstance(document, str) else json.dumps(document))
 
     bucket = outputs["bucketName"].value
-    workspace.cloud.client("s3", "prod").put_object(Bucket=bucket, Key="incoming/left-behind", Body=b"x")
-    changes = destroy("prod", workspace.target, state_dir, project_dir=PROJECT_DIR, config=widened)
-    assert len(changes) == 8 and all(c.startswith("- delete") for c in changes)
-    assert "driver-test-writer" not in roles(workspace, "prod")
+    workspace.cloud.client("s3", DATA_STACK).put_object(Bucket=bucket, Key=f"{grant['keyPrefix']}left-behind",
+                                                        Body=b"x")
+    removed = destroy(DATA_STACK, workspace.target, state_dir, project_dir=PROJECT_DIR, config=widened)
+    assert len(removed) == len(changes) and all(c.startswith("- delete") for c in removed)
+    assert "cross-account-s3-driver-test" not in roles(workspace, DATA_STACK)
     with pytest.raises(ClientError):
-        workspace.cloud.client("s3", "prod").head_bucket(Bucket=bucket)
-    assert not (state_dir / "stacks" / "organization" / "cross-account-s3" / "prod.json").exists()
+        workspace.cloud.client("s3", DATA_STACK).head_bucket(Bucket=bucket)
+    assert not (state_dir / STATE_FILE / "prod.json").exists()
 
 
-def test_both_stacks_redeploy_unchanged_with_no_changes(workspace, state_dir):
-    """Redeploying dev used to fail: the SDK got the Lambda's code back as the digest state keeps of it."""
-    prod = stack_config("prod") | {"cross-account-s3:forceDestroy": "true"}
-    deploy("prod", workspace.target, state_dir, project_dir=PROJECT_DIR, config=prod)
-    deploy("dev", workspace.target, state_dir, project_dir=PROJECT_DIR)
+def test_every_committed_stack_redeploys_unchanged_with_no_changes(workspace, state_dir):
+    """Redeploying a consumer used to fail: the SDK got the Lambda's code back as the digest state keeps of it."""
+    prod = stack_config(DATA_STACK) | {"cross-account-s3:forceDestroy": "true"}
+    config = {DATA_STACK: prod}
+    deployed: list[str] = []
     try:
-        code = workspace.cloud.client("lambda", "dev").list_functions()["Functions"][0]["CodeSha256"]
+        for stack in STACKS:
+            deploy(stack, workspace.target, state_dir, project_dir=PROJECT_DIR, config=config.get(stack))
+            deployed.append(stack)
+        code = {stack: [f["CodeSha256"] for f in workspace.cloud.client("lambda", stack).list_functions()["Functions"]]
+                for stack in CONSUMERS}
+        assert all(len(hashes) == 1 for hashes in code.values())
 
-        assert deploy("prod", workspace.target, state_dir, project_dir=PROJECT_DIR, config=prod)[1] == []
-        assert deploy("dev", workspace.target, state_dir, project_dir=PROJECT_DIR)[1] == []
-        assert workspace.cloud.client("lambda", "dev").list_functions()["Functions"][0]["CodeSha256"] == code
+        for stack in STACKS:
+            changes = deploy(stack, workspace.target, state_dir, project_dir=PROJECT_DIR, config=config.get(stack))[1]
+            assert changes == [], stack
+        assert {stack: [f["CodeSha256"] for f in workspace.cloud.client("lambda", stack).list_functions()["Functions"]]
+                for stack in CONSUMERS} == code
     finally:
-        destroy("dev", workspace.target, state_dir, project_dir=PROJECT_DIR)
-        destroy("prod", workspace.target, state_dir, project_dir=PROJECT_DIR, config=prod)
-
-
+        for stack in reversed(deployed):
+            destroy(stack, workspace.target, state_dir, project_dir=PROJECT_DIR, config=config.get(stack))
