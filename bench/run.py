@@ -4,6 +4,7 @@
     python bench/run.py --json     # the same figures as one JSON object
     python bench/run.py --load 500 --callers 8   # also the load run (default sizes shown)
     python bench/run.py --fresh [--baseline REF]  # also fresh clone to demo, make test, .ci/run (minutes)
+    python bench/run.py --scale 1,5,20   # also bench/scale.py's consumer scaling (one process per size)
 
 Ratios are measured in the same run; absolute times are context (they depend on the machine).
 """
@@ -30,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import fresh  # noqa: E402
+from bench import fresh, scale  # noqa: E402
 from bench.load import run_load  # noqa: E402
 from localcloud_pulumi.synth import synth  # noqa: E402
 from localcloud_pulumi.workspace import Workspace  # noqa: E402
@@ -120,6 +121,8 @@ def main() -> int:
                              "`make demo`, installed `make demo` and `make test`, and `.ci/run` on a clean clone")
     parser.add_argument("--baseline", metavar="REF",
                         help="with --fresh: time the same commands on this commit too, in the same run")
+    parser.add_argument("--scale", type=scale.parse_sizes, metavar="N,N,...",
+                        help="also run bench/scale.py for these consumer counts (its consumers_scale* figures)")
     args = parser.parse_args()
     if args.baseline and not args.fresh:
         parser.error("--baseline REF compares the --fresh figures: give --fresh too")
@@ -160,8 +163,13 @@ def main() -> int:
         results.update(fresh.measure_commit(results["fresh_commit"]))
         if args.baseline:
             results["baseline_fresh"] = {"commit": args.baseline, **fresh.measure_commit(args.baseline)}
+    scale_failed = False
+    if args.scale:
+        runs = {n: scale.run_child(n, None) for n in args.scale}
+        results.update({key: value for key, value in scale.summary(runs).items() if key.startswith("consumers_scale")})
+        scale_failed = scale.failed(runs)
     print(json.dumps(results, indent=2) if args.json else table(results))
-    return 0
+    return 1 if scale_failed else 0
 
 
 def _cores() -> int:
@@ -216,6 +224,17 @@ def table(r: dict[str, Any]) -> str:
              "equal"),
             ("load: wall time (s)", f"{load['seconds']:.2f}", "", ""),
         ]
+    if "consumers_scale" in r:
+        totals, per = r["consumers_scale"], r["consumers_scale_per_added_s"]
+        verified = r["consumers_scale_verified"].values()
+        rows += [(f"consumers scale: {n} consumers, start to all verified (s)", f"{total:.2f}", "",
+                  f"<= {scale.GOAL_N_TOTAL_S:.0f}" if int(n) == scale.GOAL_N else "")
+                 for n, total in totals.items()]
+        if "overall" in per:
+            rows.append(("consumers scale: s per added consumer, overall", f"{per['overall']:.2f}", "",
+                         f"<= {scale.PER_CONSUMER_GOAL_S:.0f}"))
+        rows.append(("consumers scale: objects verified", f"{sum(v['verified'] for v in verified)}"
+                     f"/{sum(v['of'] for v in verified)}", "", "all"))
     widths = [max(len(row[c]) for row in rows + [("", "ours", "baseline", "goal")]) for c in range(4)]
     header = ("", "ours", "baseline", "goal")
     lines = [f"cross-account-s3 bench, {r['date']}, {r['machine']}"]

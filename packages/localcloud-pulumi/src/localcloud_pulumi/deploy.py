@@ -329,7 +329,7 @@ class DeployMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
         account = self._account_for(args.provider or "")
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            identity = account.client("sts").get_caller_identity()
+            identity = account.caller_identity()
             return {"accountId": identity["Account"], "arn": identity["Arn"], "userId": identity["UserId"],
                     "id": identity["Account"]}, []
         if args.token == "aws:iam/getPolicyDocument:getPolicyDocument":

