@@ -6,7 +6,8 @@ settings are ``lambda_handler.handler.lambda_handler`` (writer) and ``lambda_han
     writer.py          the writer's AWS boundary: the exactly-once PutObject
     reader_handler.py  the reader's entry point: module-level state, the object rendered as text or base64
     reader.py          the reader's AWS boundary: the size-checked GetObject
-    role.py            shared: the target role's refreshable credentials and the clients signed with them
+    role.py            shared: the target role's refreshable credentials, the clients signed with them, and
+                       RoleS3, the S3 client that writer.py and reader.py build on
     invocation.py      shared: errors mapped to responses (in one place), the response, the one JSON log line
     events.py          shared: both events, validated into one object to write or one key to read (pure)
     config.py          shared: the environment variables, validated once

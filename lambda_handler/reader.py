@@ -3,9 +3,7 @@ built once per container, that reads one object of at most MAX_OBJECT_BYTES."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -13,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .config import ReaderConfig
 from .errors import GetObjectFailed, NoSuchKey, ObjectTooLarge, describe_sdk_error, error_code
 from .events import GetRequest
-from .role import RoleSession
+from .role import RoleS3
 
 
 @dataclass(frozen=True)
@@ -50,24 +48,8 @@ def _is_missing_key(exc: ClientError) -> bool:
     return code == "NoSuchKey" or (code == "404" and status == 404)
 
 
-class RoleReader:
-    """An S3 client in the target region signed with refreshable credentials of the target role.
-
-    Built once per container. ``sts_client`` and ``clock`` go to its ``RoleSession``, so tests
-    can inject them. Serves one invocation at a time, as a Lambda execution environment does.
-    """
-
-    def __init__(
-        self,
-        config: ReaderConfig,
-        *,
-        sts_client: Any = None,
-        clock: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.config = config
-        self.role = RoleSession(config, sts_client=sts_client, clock=clock)
-        self.sts = self.role.sts
-        self.s3 = self.role.client("s3")
+class RoleReader(RoleS3[ReaderConfig]):
+    """Reads one object as the target role (``RoleS3``: the client, and what tests may inject)."""
 
     def get(self, request: GetRequest) -> ObjectRead:
         """Read the object, or raise AssumeRoleFailed, NoSuchKey, ObjectTooLarge or GetObjectFailed.
@@ -83,7 +65,12 @@ class RoleReader:
         except ClientError as exc:
             if _is_missing_key(exc):
                 raise NoSuchKey(f"{where} does not exist (NoSuchKey)") from exc
-            raise self._get_failed(where, exc) from exc
+            failed = self._get_failed(where, exc)
+            if failed.access_denied and self._listed_absent(request.key):
+                raise NoSuchKey(f"{where} does not exist (S3 answered AccessDenied, as it does for a missing key "
+                                "when the role's s3:ListBucket is limited by s3:prefix; listing the key shows "
+                                "none)") from exc
+            raise failed from exc
         except BotoCoreError as exc:
             raise self._get_failed(where, exc) from exc
         refreshed = self.role.last_call_refreshed
@@ -109,6 +96,19 @@ class RoleReader:
             data=data,
             credentials_refreshed=refreshed,
         )
+
+    def _listed_absent(self, key: str) -> bool:
+        """Whether listing the key's own prefix (which a grant's role may: s3:ListBucket under its prefix) shows
+        no object of exactly that key. S3 answers GetObject of a missing key with 403 to a caller whose
+        s3:ListBucket does not cover the request (API_GetObject.html, "Permissions"); a GetObject carries no
+        s3:prefix, so a listing limited by s3:prefix never covers it. Only asked after a 403: a read that works
+        costs nothing more. False when the listing fails too: then the 403 stands."""
+        try:
+            listed = self.s3.list_objects_v2(Bucket=self.config.bucket, Prefix=key, MaxKeys=1)
+        except (ClientError, BotoCoreError):
+            return False
+        # Keys come back in UTF-8 binary order, so the key itself, if it exists, is the first with that prefix.
+        return not any(item.get("Key") == key for item in listed.get("Contents", []))
 
     @staticmethod
     def _get_failed(where: str, exc: BotoCoreError | ClientError) -> GetObjectFailed:

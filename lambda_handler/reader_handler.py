@@ -36,12 +36,14 @@ Responses (``body`` is a JSON string):
   known from GetObject's Content-Length: its body is not read.
 - 502 ``{"error": <AWS error code or botocore exception name>, "message"}``: any other AWS failure.
 
-404 or 403 for a missing key: S3 answers GetObject of a key that does not exist with 404
-NoSuchKey only when the caller may list the bucket (``s3:ListBucket``); without it, S3 answers
-403 AccessDenied so as not to reveal which keys exist. The role has ``s3:ListBucket`` limited by
-an ``s3:prefix`` condition to the prefix, which covers a GetObject under the prefix, so a missing
-key arrives as NoSuchKey (404). Were that grant missing, every missing key would be a 403 (whose
-message says so).
+404 for a missing key, as S3 words it to a caller who may list the bucket: S3 answers GetObject of a
+key that does not exist with 404 NoSuchKey only when the caller's s3:ListBucket covers the request,
+and with 403 AccessDenied otherwise (API_GetObject.html, "Permissions"). A grant's role has
+s3:ListBucket limited by an s3:prefix condition, which a GetObject (carrying no s3:prefix) never
+meets, so on AWS a missing key arrives as 403. After a 403 the reader lists the key's own prefix,
+which the role may: no object of that key is a 404; an object there, or a listing refused too,
+leaves the 403 (whose message says a missing key would look the same). A read that works costs
+no extra call.
 
 A missing or invalid configuration variable raises ``ConfigurationError`` (naming the variable), so
 Lambda reports a function error. Every invocation prints exactly one JSON log line (the key, the

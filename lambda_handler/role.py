@@ -1,11 +1,11 @@
 """The assumed role, shared by both functions: botocore refreshable credentials of the target role, held once per
-container, and clients signed with them."""
+container, clients signed with them, and ``RoleS3``, what the writer's and the reader's S3 boundaries are built on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import botocore.session
 from botocore.config import Config as BotocoreConfig
@@ -19,6 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .config import Target
 from .errors import EXPIRED_TOKEN_CODES, AssumeRoleFailed, describe_sdk_error, error_code
+
+ConfigT = TypeVar("ConfigT", bound=Target)
 
 # Role chaining (a Lambda execution role session assuming another role) is capped at 1 hour.
 SESSION_DURATION_SECONDS = 3600
@@ -137,3 +139,24 @@ class RoleSession:
             if isinstance(expiration, datetime)
             else str(expiration),
         }
+
+
+class RoleS3(Generic[ConfigT]):
+    """An S3 client in the target region signed with refreshable credentials of the target role: what
+    ``RoleWriter`` and ``RoleReader`` are built on (``config``, its ``role`` session, ``sts`` and ``s3``).
+
+    Built once per container. ``sts_client`` and ``clock`` go to its ``RoleSession``, so tests
+    can inject them. Serves one invocation at a time, as a Lambda execution environment does.
+    """
+
+    def __init__(
+        self,
+        config: ConfigT,
+        *,
+        sts_client: Any = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config = config
+        self.role = RoleSession(config, sts_client=sts_client, clock=clock)
+        self.sts = self.role.sts
+        self.s3 = self.role.client("s3")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import (
@@ -25,7 +23,7 @@ from .errors import (
     error_code,
 )
 from .events import PutRequest
-from .role import RoleSession
+from .role import RoleS3
 
 # 503 from S3 is SlowDown: the request was refused, so it stored nothing.
 _REFUSED_STATUS = 503
@@ -40,24 +38,13 @@ class Written:
     lost_response_recovered: bool = False  # a retried PUT found the write whose answer was lost
 
 
-class RoleWriter:
-    """An S3 client in the target region signed with refreshable credentials of the target role.
+class RoleWriter(RoleS3[Config]):
+    """Writes each object exactly once as the target role (``RoleS3``: the client, and what tests may
+    inject), counting the PutObject attempts whose answer was lost (``_note_attempt``)."""
 
-    Built once per container. ``sts_client`` and ``clock`` go to its ``RoleSession``, so tests
-    can inject them. Serves one invocation at a time, as a Lambda execution environment does.
-    """
-
-    def __init__(
-        self,
-        config: Config,
-        *,
-        sts_client: Any = None,
-        clock: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.config = config
-        self.role = RoleSession(config, sts_client=sts_client, clock=clock)
-        self.sts = self.role.sts
-        self.s3 = self.role.client("s3")
+    def __init__(self, config: Config, **injected: Any) -> None:
+        """``injected``: ``RoleS3``'s ``sts_client`` and ``clock``."""
+        super().__init__(config, **injected)
         self.s3.meta.events.register("needs-retry.s3.PutObject", self._note_attempt)
         self._unanswered_puts = 0
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,18 +36,19 @@ from hypothesis import event as label
 from hypothesis import strategies as st
 from moto.s3.models import s3_backends
 
-from lambda_handler import config, events, handler, reader_handler
+from lambda_handler import config, events
 
 from .conftest import (
     BUCKET,
     FUNCTION_NAME,
     KEY_PREFIX,
     PROD_ACCOUNT,
-    READER_ROLE_ARN,
-    ROLE_ARN,
     Accounts,
+    Function,
     LambdaContext,
+    Reader,
     StsCalls,
+    Writer,
 )
 
 FIELDS = events.EVENT_FIELDS
@@ -188,10 +188,7 @@ class World:
     sts: StsCalls
     capsys: pytest.CaptureFixture[str]
     context: LambdaContext
-    # The function under test: the writer unless told otherwise.
-    entry: Callable[[Any, Any], dict[str, Any]] = handler.lambda_handler
-    reset: Callable[[], None] = handler._reset_for_tests
-    role_arn: str = ROLE_ARN
+    function: Function  # the function under test (conftest.Writer or conftest.Reader)
 
     @staticmethod
     def stored() -> list[tuple[str, str]]:
@@ -200,7 +197,7 @@ class World:
         return sorted((key, v.version_id) for key, versions in bucket.keys.iterlists() for v in versions)
 
     def _assume_role_count(self) -> int:
-        return len(self.sts.params) + Accounts.sessions_of_prod_role(self.role_arn)
+        return len(self.sts.params) + Accounts.sessions_of_prod_role(self.function.role_arn)
 
     def invoke(self, event: Any, *, cold: bool = False) -> Outcome:
         """Call the handler; check the shape of every response and its one log line.
@@ -208,10 +205,10 @@ class World:
         ``cold``: start from a cold container, so a write would have to assume the role first.
         """
         if cold:
-            self.reset()
+            self.function.module._reset_for_tests()
         before, assumed = self.stored(), self._assume_role_count()
         self.capsys.readouterr()
-        response = self.entry(event, self.context)  # must never raise
+        response = self.function.module.lambda_handler(event, self.context)  # must never raise
         lines = self.capsys.readouterr().out.splitlines()
         assert isinstance(response, dict) and set(response) == {"statusCode", "body"}, response
         status = response["statusCode"]
@@ -278,7 +275,7 @@ def assert_rejection(out: Outcome, fields: set[str]) -> None:
 def world(
     lambda_env: Accounts, sts_calls: StsCalls, capsys: pytest.CaptureFixture[str], context: LambdaContext
 ) -> World:
-    return World(lambda_env, sts_calls, capsys, context)
+    return World(lambda_env, sts_calls, capsys, context, Writer(lambda_env))
 
 
 @pytest.fixture
@@ -468,8 +465,7 @@ def reader_world(
 ) -> World:
     for key, data in READABLE.items():
         reader_env.put(key, data)
-    return World(reader_env, sts_calls, capsys, context, entry=reader_handler.lambda_handler,
-                 reset=reader_handler._reset_for_tests, role_arn=READER_ROLE_ARN)
+    return World(reader_env, sts_calls, capsys, context, Reader(reader_env))
 
 
 @settings(REJECTS, max_examples=150)

@@ -91,6 +91,14 @@ def test_analytics_reader_returns_a_binary_object_base64_encoded(workspace: Work
     assert (read["key"], read["versionId"]) == (key, put["VersionId"])
 
 
+def test_analytics_reader_answers_a_missing_key_with_404_though_s3_answers_its_role_403(deployment: Deployment):
+    """The grant's role may list only with s3:prefix, so S3 answers GetObject of a missing key with 403
+    (API_GetObject.html, "Permissions"); the reader lists the key's prefix and says 404."""
+    result, error = deployment.invoke(READER_STACK, {"key": f"integration/{uuid.uuid4()}.absent"})
+    assert error is None and result["statusCode"] == 404, result
+    assert json.loads(result["body"])["error"] == "NoSuchKey"
+
+
 @pytest.mark.parametrize("stack", [WRITER_STACK, READER_STACK])
 def test_invalid_event_is_rejected_before_anything_is_written(deployment: Deployment, stack: str):
     s3, bucket = deployment.s3(), deployment.prod["bucketName"]
