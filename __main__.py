@@ -23,24 +23,13 @@ if isinstance(config, settings.ProdSettings):
         force_destroy=config.force_destroy,
         tags=config.tags,
     ))
-    grants = {}
-    for grant in config.grants:
-        role = GrantRole(grant.name, GrantRoleArgs(
-            grant=grant,
-            bucket_name=bucket.bucket_name,
-            permissions_boundary_arn=config.permissions_boundary_arn,
-            tags=config.tags,
-        ))
-        grants[grant.name] = {
-            "roleArn": role.role_arn,
-            "roleName": role.role_name,
-            "accountId": grant.account_id,
-            "keyPrefix": grant.key_prefix,
-            "access": grant.access.value,
-            "mfaRequired": grant.require_mfa,
-            "maxSessionDuration": grant.max_session_seconds,
-            "externalIdRequired": grant.external_id is not None,
-        }
+    roles = [GrantRole(grant.name, GrantRoleArgs(
+        grant=grant,
+        bucket_name=bucket.bucket_name,
+        permissions_boundary_arn=config.permissions_boundary_arn,
+        tags=config.tags,
+    )) for grant in config.grants]
+    grants = {grant.name: role.export for grant, role in zip(config.grants, roles)}
     pulumi.export("grants", grants)
     # Apart from grants: a secret inside grants would make the whole map secret for every consumer.
     pulumi.export("grantExternalIds", pulumi.Output.secret(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -26,6 +27,7 @@ class GrantRole(pulumi.ComponentResource):
 
     role_arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
+    export: dict[str, pulumi.Input[Any]]
 
     def __init__(self, name: str, args: GrantRoleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cross-account-s3:access:GrantRole", name, None, opts)
@@ -56,4 +58,16 @@ class GrantRole(pulumi.ComponentResource):
 
         self.role_arn = role.arn
         self.role_name = role.name
+        # What a consumer reads of its grant, through prod's `grants` output (components/grant_reference.py).
+        # The external ID is not here: it is exported apart, as a secret (see __main__.py).
+        self.export: dict[str, pulumi.Input[Any]] = {
+            "roleArn": role.arn,
+            "roleName": role.name,
+            "accountId": grant.account_id,
+            "keyPrefix": grant.key_prefix,
+            "access": grant.access.value,
+            "mfaRequired": grant.require_mfa,
+            "maxSessionDuration": grant.max_session_seconds,
+            "externalIdRequired": grant.external_id is not None,
+        }
         self.register_outputs({"role_arn": self.role_arn, "role_name": self.role_name})
