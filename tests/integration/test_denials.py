@@ -46,15 +46,20 @@ def consumer_grant(consumer: str, grant: Callable[[str], DeployedGrant]) -> Depl
     return grant(GRANT_OF[consumer])
 
 
+def assert_cannot_put_get_or_list(s3: Any, bucket: str, grant: DeployedGrant, existing: str) -> None:
+    """Under the grant's prefix: no write of a new key, no read of ``existing``, no listing."""
+    assert_denied(lambda: s3.put_object(Bucket=bucket, Key=grant.key(), Body=b"x"))
+    assert_denied(lambda: s3.get_object(Bucket=bucket, Key=existing))
+    assert_denied(lambda: s3.list_objects_v2(Bucket=bucket, Prefix=grant.key_prefix))
+
+
 def test_consumer_administrator_cannot_use_the_bucket_directly(workspace, consumer, consumer_grant, prod_s3, bucket,
                                                                bucket_unchanged):
     s3 = workspace.cloud.client("s3", consumer)  # an administrator of its account, but prod grants it nothing
     existing = consumer_grant.key()
     prod_s3.put_object(Bucket=bucket, Key=existing, Body=b"x")
     with bucket_unchanged():
-        assert_denied(lambda: s3.put_object(Bucket=bucket, Key=consumer_grant.key(), Body=b"x"))
-        assert_denied(lambda: s3.get_object(Bucket=bucket, Key=existing))
-        assert_denied(lambda: s3.list_objects_v2(Bucket=bucket, Prefix=consumer_grant.key_prefix))
+        assert_cannot_put_get_or_list(s3, bucket, consumer_grant, existing)
 
 
 def test_principal_of_the_grants_account_not_named_in_its_trust_policy_is_denied(workspace, consumer,
@@ -153,9 +158,7 @@ def test_session_issued_before_a_revocation_is_denied(workspace, role_session, c
         key = consumer_grant.key()
         prod_s3.put_object(Bucket=bucket, Key=key, Body=b"x")
         with bucket_unchanged():
-            assert_denied(lambda: session.put_object(Bucket=bucket, Key=consumer_grant.key(), Body=b"x"))
-            assert_denied(lambda: session.get_object(Bucket=bucket, Key=key))
-            assert_denied(lambda: session.list_objects_v2(Bucket=bucket, Prefix=consumer_grant.key_prefix))
+            assert_cannot_put_get_or_list(session, bucket, consumer_grant, key)
     finally:
         prod_iam.delete_role_policy(RoleName=consumer_grant.role_name, PolicyName="AWSRevokeOlderSessions")
 

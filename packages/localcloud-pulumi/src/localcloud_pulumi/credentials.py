@@ -100,14 +100,20 @@ def profile_keys(name: str, state_dir: Path, client_args: Mapping[str, Any], reg
 
 def check_allowed(account_id: str, config: Mapping[str, str], source: str) -> None:
     """aws:allowedAccountIds and aws:forbiddenAccountIds, as the provider checks them before any change."""
-    allowed = _id_list(config, "aws:allowedAccountIds")
-    forbidden = _id_list(config, "aws:forbiddenAccountIds")
+    check_account_guards(account_id, _id_list(config, "aws:allowedAccountIds"),
+                         _id_list(config, "aws:forbiddenAccountIds"), source)
+
+
+def check_account_guards(account_id: str, allowed: list[str], forbidden: list[str], source: str, *,
+                         names: tuple[str, str] = ("aws:allowedAccountIds", "aws:forbiddenAccountIds")) -> None:
+    """The account the credentials from ``source`` belong to against an allowed and a forbidden list, called
+    ``names`` in the error (the stack's config keys, or an explicit provider's inputs)."""
     if allowed and account_id not in allowed:
         raise CredentialsError(f"AWS account ID not allowed: {account_id} (the credentials from {source}; "
-                               f"aws:allowedAccountIds is {', '.join(allowed)})")
+                               f"{names[0]} is {', '.join(allowed)})")
     if account_id in forbidden:
         raise CredentialsError(f"AWS account ID not allowed: {account_id} (the credentials from {source}; it is "
-                               "in aws:forbiddenAccountIds)")
+                               f"in {names[1]})")
 
 
 def caller_account(keys: Keys, region: str, client_args: Mapping[str, Any]) -> str:

@@ -10,7 +10,6 @@ name, as Pulumi's backends key them, so two projects' `dev` stacks never touch e
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
 from localcloud.running import CloudFile
-from localcloud.sdk import session
 from localcloud.server import LocalCloud, LocalCloudError
 from localcloud_pulumi.credentials import CredentialsError, Keys, caller_account, check_allowed, configured_keys
 from localcloud_pulumi.providers import (

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from localcloud.sdk import session
-from localcloud_pulumi.credentials import CredentialsError, check_allowed
+from localcloud_pulumi.credentials import CredentialsError, check_account_guards
 from localcloud_pulumi.resources import Account
 
 # The provider's no-op switches: the SDK sends two of them with defaults on every explicit provider.
@@ -72,12 +72,14 @@ def assume(account: Account, name: str, settings: Mapping[str, Any], region: str
 
 def check_guards(name: str, account_id: str, settings: Mapping[str, Any]) -> None:
     """allowed_account_ids and forbidden_account_ids of an explicit provider, against its final account."""
-    guards = {f"aws:{key}": json.dumps(structured(settings[key])) for key in _GUARDS if settings.get(key)}
+    def ids(key: str) -> list[str]:
+        return [str(i) for i in structured(settings.get(key)) or []]
+
     try:
-        check_allowed(account_id, guards, f"provider '{name}'")
+        check_account_guards(account_id, ids("allowedAccountIds"), ids("forbiddenAccountIds"), f"provider '{name}'",
+                             names=("allowed_account_ids", "forbidden_account_ids"))
     except CredentialsError as error:
-        raise ProviderSettingError(str(error).replace("aws:allowedAccountIds", "allowed_account_ids")
-                                   .replace("aws:forbiddenAccountIds", "forbidden_account_ids")) from error
+        raise ProviderSettingError(str(error)) from error
 
 
 def structured(value: Any) -> Any:
