@@ -39,3 +39,19 @@ def test_malformed_accounts_are_named(tmp_path: Path):
     result = localcloud("serve", "--accounts", "prod=111111111111,dev=22", cwd=tmp_path)
     assert result.returncode == 2
     assert "argument --accounts: 'dev=22' is not NAME=ACCOUNT_ID" in result.stderr
+
+
+def test_a_malformed_organization_id_is_named(tmp_path: Path):
+    """Organizations API reference, API_Organization.html: an ID is o- and 10 to 32 lowercase letters or digits."""
+    result = localcloud("up", "--org", "o-ABC", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "argument --org: 'o-ABC' is not an organization ID: an organization ID is o- followed by" in result.stderr
+
+
+def test_an_org_management_account_the_cloud_lacks_is_named_before_the_cloud_starts(tmp_path: Path):
+    project = write_project(tmp_path / "project", "", {})
+    result = localcloud("--state-dir", str(tmp_path / "state"), "up", "-C", str(project), "--org", "o-a1b2c3d4e5",
+                        "--org-management", "staging", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--org-management 'staging' is none of the cloud's accounts: test=111111111111" in result.stderr
+    assert not (tmp_path / "state" / "cloud.json").exists()

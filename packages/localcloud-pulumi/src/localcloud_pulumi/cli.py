@@ -1,6 +1,7 @@
 """The commands localcloud-pulumi adds to `python -m localcloud` (entry point group localcloud.commands):
 
-    up       -C DIR [-s STACK ...] [--accounts NAME=ID,...]   start the cloud, deploy the stacks, serve
+    up       -C DIR [-s STACK ...] [--accounts NAME=ID,...] [--org o-ID [--org-management ACCOUNT]]
+                                                              start the cloud, deploy the stacks, serve
     preview  -s STACK [-C DIR] [--account NAME|ID]            the changes a deploy would make
     deploy   -s STACK [-C DIR] [--account NAME|ID]            `pulumi up` against the running cloud
     destroy  -s STACK [-C DIR] [--account NAME|ID]            delete the stack's resources
@@ -21,12 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from localcloud.cli import UsageError, add_port_arguments, parse_accounts, serve_until_signal
+from localcloud.cli import UsageError, add_organization_arguments, add_port_arguments, organization_from_args, \
+    organization_lines, parse_accounts, serve_until_signal
 from localcloud.running import deployer_profiles, write_profiles
 from localcloud_pulumi.deploy import DEFAULT_ORGANIZATION, DeployError, MissingStack, StackName, Target, deploy, \
     destroy, load_outputs, preview
 from localcloud_pulumi.program import ProgramConfigError, known_stacks, project_name
-from localcloud_pulumi.workspace import Workspace
+from localcloud_pulumi.workspace import Workspace, accounts_from_stacks
 
 
 def register(commands: Any) -> None:
@@ -39,6 +41,7 @@ def register(commands: Any) -> None:
     up.add_argument("--accounts", type=parse_accounts,
                     help="the cloud's accounts, NAME=ID,... (default: one per stack, from aws:allowedAccountIds)")
     add_port_arguments(up)
+    add_organization_arguments(up)
     up.set_defaults(run=_guarded(cmd_up))
     for name, text, run in (("preview", "the changes a deploy would make, written nowhere", cmd_preview),
                             ("deploy", "deploy a stack to the running cloud", cmd_deploy),
@@ -102,14 +105,17 @@ def _credentials(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_up(args: argparse.Namespace) -> int:
     stacks = args.stacks or known_stacks(args.project_dir)
-    with Workspace.start(args.state_dir, project_dir=args.project_dir, stacks=stacks, accounts=args.accounts,
-                         port=args.port, http_port=args.http_port) as workspace:
+    accounts = args.accounts or accounts_from_stacks(args.project_dir, stacks)
+    organization = organization_from_args(args, accounts)  # before the cloud starts: a bad flag starts nothing
+    with Workspace.start(args.state_dir, project_dir=args.project_dir, stacks=stacks, accounts=accounts,
+                         port=args.port, http_port=args.http_port, organization=organization) as workspace:
         for stack in deploy_in_order(workspace, stacks, ordered=bool(args.stacks)):
             print(f"deployed {stack}: {len(workspace.outputs[stack])} outputs", flush=True)
         profiles = deployer_profiles(workspace.cloud)
         write_profiles(workspace.state_dir, workspace.cloud, profiles)
         serve_until_signal(workspace.running, [f"profiles {', '.join(p.name for p in profiles)}: "
-                                               f". {workspace.state_dir / 'env.sh'}"])
+                                               f". {workspace.state_dir / 'env.sh'}",
+                                               *organization_lines(workspace.cloud)])
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from localcloud import collector
 from localcloud.lambda_runtime import LambdaRuntime
+from localcloud.organizations import Organization
 from localcloud.running import RunningCloud
 from localcloud.server import LocalCloud
 from localcloud_pulumi.deploy import Target, deploy
@@ -35,13 +36,16 @@ class Workspace:
     @classmethod
     def start(cls, state_dir: Path, *, project_dir: Path, stacks: Sequence[str],
               accounts: Mapping[str, str] | None = None, port: int = 0, http_port: int = 0,
-              retry_backoff: bool = True) -> Workspace:
+              retry_backoff: bool = True, organization: Organization | None = None) -> Workspace:
         """A fresh cloud for ``stacks`` of the project (nothing deployed yet). ``accounts``: the cloud's accounts
-        (name -> ID), by default one per stack from its aws:allowedAccountIds; the region is the first stack's."""
+        (name -> ID), by default one per stack from its aws:allowedAccountIds; the region is the first stack's.
+        ``organization``: the AWS Organizations organization of (some of) those accounts (default: none; see
+        localcloud.server.LocalCloud)."""
         project_dir = project_dir.resolve()
         region = stack_config(stacks[0], project_dir).get("aws:region") or "us-east-1"
         running = RunningCloud.start(accounts or accounts_from_stacks(project_dir, stacks), region, state_dir,
-                                     port=port, http_port=http_port, retry_backoff=retry_backoff)
+                                     port=port, http_port=http_port, retry_backoff=retry_backoff,
+                                     organization=organization)
         return cls(running, project_dir)
 
     @property

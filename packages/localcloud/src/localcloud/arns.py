@@ -70,6 +70,16 @@ def federated_user(account: str, name: str) -> str:
     return f"arn:{PARTITION}:sts::{account}:federated-user/{name}"
 
 
+def organization(management_account: str, organization_id: str) -> str:
+    """An organization's ARN: it names the management account (API_Organization.html, Arn)."""
+    return f"arn:{PARTITION}:organizations::{management_account}:organization/{organization_id}"
+
+
+def organization_account(management_account: str, organization_id: str, account: str) -> str:
+    """A member account's ARN in AWS Organizations (API_Account.html, Arn)."""
+    return f"arn:{PARTITION}:organizations::{management_account}:account/{organization_id}/{account}"
+
+
 def log_group(region: str, account: str, group: str) -> str:
     return f"arn:{PARTITION}:logs:{region}:{account}:log-group:{group}"
 

@@ -1,7 +1,8 @@
 """A localcloud serving from this process, and the files that let other processes use it.
 
-The state directory holds cloud.json (endpoint, CA bundle and each account's deployer keys: what a deploy from
-another shell needs) and, once profiles are written, aws/config, aws/credentials and env.sh for the AWS CLI.
+The state directory holds cloud.json (endpoint, CA bundle, each account's deployer keys and the organization, if
+any: what a deploy from another shell needs) and, once profiles are written, aws/config, aws/credentials and env.sh
+for the AWS CLI.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from localcloud.lambda_runtime import LambdaRuntime
+from localcloud.organizations import Organization
 from localcloud.server import LocalCloud, LocalCloudError
 
 CLOUD_FILE = "cloud.json"
@@ -34,16 +36,17 @@ class RunningCloud:
 
     @classmethod
     def start(cls, accounts: Mapping[str, str], region: str, state_dir: Path, *, port: int = 0, http_port: int = 0,
-              retry_backoff: bool = True) -> RunningCloud:
+              retry_backoff: bool = True, organization: Organization | None = None) -> RunningCloud:
         """A fresh cloud: moto's state is in memory, so what an earlier cloud deployed is gone, and so is the state
-        the state directory kept of it. ``retry_backoff=False``: see LambdaRuntime."""
+        the state directory kept of it. ``retry_backoff=False``: see LambdaRuntime. ``organization``: see
+        LocalCloud (default: none, every account stands alone)."""
         began = time.perf_counter()
         state_dir = state_dir.resolve()
         for stale in STALE_DIRECTORIES:
             shutil.rmtree(state_dir / stale, ignore_errors=True)
         runtime_box: list[LambdaRuntime] = []
         # pyrefly types this lambda's *args as the union of the Invoker's five parameter types, not as the tuple.
-        cloud = LocalCloud(accounts, region, state_dir,
+        cloud = LocalCloud(accounts, region, state_dir, organization=organization,
                            invoker=lambda *args: runtime_box[0].invoke(*args))  # pyrefly: ignore[bad-argument-type]
         cloud.start(port=port, http_port=http_port)
         runtime = LambdaRuntime(cloud.endpoint, str(cloud.ca_bundle), state_dir / "logs", retry_backoff=retry_backoff)
@@ -67,18 +70,21 @@ class RunningCloud:
 
 @dataclass(frozen=True)
 class CloudFile:
-    """How another process reaches a running cloud: its endpoints, CA bundle and every account's deployer keys."""
+    """How another process reaches a running cloud: its endpoints, CA bundle, every account's deployer keys, and
+    the organization its accounts are in, if any."""
 
     endpoint: str
     http_endpoint: str
     ca_bundle: str
     accounts: dict[str, str]  # account name -> account ID
     deployers: dict[str, dict[str, str]]  # account ID -> aws_access_key_id, aws_secret_access_key
+    organization: Organization | None = None
 
     @classmethod
     def of(cls, cloud: LocalCloud) -> CloudFile:
         return cls(cloud.endpoint, cloud.http_endpoint, str(cloud.ca_bundle), dict(cloud.accounts),
-                   {cloud.account_id(name): cloud.deployer_credentials(name) for name in cloud.accounts})
+                   {cloud.account_id(name): cloud.deployer_credentials(name) for name in cloud.accounts},
+                   cloud.organization)
 
     @classmethod
     def read(cls, state_dir: Path) -> CloudFile:
@@ -87,11 +93,14 @@ class CloudFile:
             raise LocalCloudError(f"No localcloud is running for {state_dir}: start one with `python -m localcloud "
                                   "up` (or `serve`, which deploys nothing)")
         data = json.loads(path.read_text())
-        return cls(data["endpoint"], data["httpEndpoint"], data["caBundle"], data["accounts"], data["deployers"])
+        organization = Organization.from_dict(data["organization"]) if data.get("organization") else None
+        return cls(data["endpoint"], data["httpEndpoint"], data["caBundle"], data["accounts"], data["deployers"],
+                   organization)
 
     def write(self, state_dir: Path) -> None:
         data = {"endpoint": self.endpoint, "httpEndpoint": self.http_endpoint, "caBundle": self.ca_bundle,
-                "pid": os.getpid(), "accounts": self.accounts, "deployers": self.deployers}
+                "pid": os.getpid(), "accounts": self.accounts, "deployers": self.deployers,
+                "organization": self.organization.to_dict() if self.organization is not None else None}
         _write_private(state_dir / CLOUD_FILE, json.dumps(data, indent=2))
 
 

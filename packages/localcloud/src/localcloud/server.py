@@ -11,6 +11,12 @@ Two listeners serve the same gate: HTTPS (``endpoint``, certificate from ``local
 with an access key and an inline AdministratorAccess policy (Allow * on *), created directly in moto's backends the
 way a CI deploy identity would administer its account.
 
+Accounts stand alone unless ``organization`` (a ``localcloud.organizations.Organization``) puts some of them in an
+AWS Organizations organization: their principals then carry aws:PrincipalOrgID and aws:PrincipalOrgPaths, and
+DescribeOrganization answers them. No organization is the default because it is what an AWS account is until it
+creates or joins one, and because an invented organization ID would be one no policy can name; an organization is
+given explicitly, with the ID the policies name.
+
 moto keeps its state in module globals, so one process runs one LocalCloud at a time; ``start`` resets moto's state
 (as ``POST /moto-api/reset`` does) so every LocalCloud begins empty.
 """
@@ -31,6 +37,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud import moto_adapter
 from localcloud.gate import Gate, Invoker
+from localcloud.organizations import Organization
 from localcloud.principals import SessionRegistry
 from localcloud.sdk import LOADER_LOCK
 from localcloud.sdk import session as sdk_session
@@ -81,7 +88,10 @@ class LocalCloud:
         state_dir: Path | str = ".localcloud",
         *,
         invoker: Invoker | None = None,
+        organization: Organization | None = None,
     ) -> None:
+        """``organization``: the organization some or all of ``accounts`` are members of (default None: every
+        account stands alone, as AWS accounts do until they join one); its accounts must be the cloud's."""
         if not accounts:
             raise LocalCloudError("LocalCloud needs at least one account, e.g. {'prod': '111111111111'}")
         for name, account_id in accounts.items():
@@ -90,6 +100,13 @@ class LocalCloud:
         if len(set(accounts.values())) != len(accounts):
             raise LocalCloudError("Two account names share one account id.")
         self.accounts: dict[str, str] = {name: str(account_id) for name, account_id in accounts.items()}
+        if organization is not None:
+            strangers = sorted(set(organization.members) - set(self.accounts.values()))
+            if strangers:
+                raise LocalCloudError(f"The organization {organization.id} names account(s) {', '.join(strangers)} "
+                                      f"that the cloud does not have; its accounts are "
+                                      f"{', '.join(f'{n}={a}' for n, a in self.accounts.items())}.")
+        self.organization = organization
         self.region = region
         self.state_dir = Path(state_dir)
         self.invoker = invoker
@@ -173,7 +190,8 @@ class LocalCloud:
 
     def _serve(self, port: int, http_port: int) -> None:
         assert self._certificates is not None
-        self.gate = Gate(moto_adapter.backend_app(), invoker=self.invoker, registry=self.registry)
+        self.gate = Gate(moto_adapter.backend_app(), invoker=self.invoker, registry=self.registry,
+                         organization=self.organization)
         handler = _request_handler()
         secure = make_server(
             HOST, port, self.gate, threaded=True, request_handler=handler,

@@ -9,9 +9,10 @@ Every request runs through one ``HandlerChain`` (localcloud.gate.chain):
     authenticate          SigV4 (localcloud.sigv4) and the access key's owner (localcloud.principals)
     read_request          the one reading: a canonical request, or a refusal of anything ambiguous (reading.py)
     classify              operation, IAM action(s), resource(s) of that reading (localcloud.actions)
-    build_context         the request context: aws:PrincipalArn, aws:SecureTransport, aws:CurrentTime, ...
+    build_context         the request context: aws:PrincipalArn, aws:SecureTransport, aws:CurrentTime, ...,
+                          and for a member of the cloud's organization aws:PrincipalOrgID and aws:PrincipalOrgPaths
     before_authorize      per-operation checks registered in OPERATIONS (MFA codes, session requests, regions,
-                          Lambda runtimes)
+                          Lambda runtimes), and the refusal of what is not emulated (S3, Organizations)
     authorize             localcloud.evaluator.evaluate for every check; a denial never reaches moto
     after_authorize       per-operation steps that come after authorization (durations, upload IDs, MD5, AWS
                           managed policies named by an IAM request loaded into its account (iam.py), a
@@ -43,11 +44,12 @@ from werkzeug.wrappers import Response
 
 from localcloud import moto_adapter
 from localcloud.actions import Check, preload, service_protocol
-from localcloud.gate import auth, authorize, iam, invariant, lambdas, logs, parse, reading, s3, sts
+from localcloud.gate import auth, authorize, iam, invariant, lambdas, logs, organizations, parse, reading, s3, sts
 from localcloud.gate.chain import HandlerChain, RequestHandler, index_of
 from localcloud.gate.errors import GateError, ReadingMismatch, error_response, render
 from localcloud.gate.exchange import Exchange, GateDecision
 from localcloud.evaluator import Decision
+from localcloud.organizations import Organization
 from localcloud.principals import MotoDirectory, SessionRegistry
 
 if TYPE_CHECKING:  # localcloud.faults builds on the gate, so the gate names it for types only
@@ -83,6 +85,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("lambda", "Invoke"): Operation(answer=lambdas.invoke),
     ("lambda", "InvokeAsync"): Operation(answer=lambdas.not_emulated),
     ("lambda", "InvokeWithResponseStream"): Operation(answer=lambdas.not_emulated),
+    # Answered from the cloud's organization, never by moto's Organizations backend (gate/organizations.py).
+    ("organizations", "DescribeOrganization"): Operation(answer=organizations.describe_organization),
     ("s3", "DeleteObjects"): Operation(answer=s3.delete_objects),
     ("s3", "GetObject"): Operation(answer=s3.read_object),
     ("s3", "HeadObject"): Operation(answer=s3.read_object),
@@ -106,6 +110,8 @@ def before_authorize(gate: Gate, ex: Exchange) -> Response | None:
         logs.name_the_log_group(gate, ex)
     if ex.plan.service == "iam":
         iam.refuse_ignored_inputs(gate, ex)
+    if ex.plan.service == "organizations":
+        organizations.check_emulated(gate, ex)
     sts.session_token_limits(gate, ex)
     for handler in _operation(ex).before:
         answer = handler(gate, ex)
@@ -153,7 +159,10 @@ class _History:
 
 
 class Gate:
-    """WSGI middleware: ``Gate(moto_app, invoker=..., registry=..., directory=..., clock=...)``."""
+    """WSGI middleware: ``Gate(moto_app, invoker=..., registry=..., directory=..., clock=..., organization=...)``.
+
+    ``organization``: the AWS Organizations organization some of the cloud's accounts are in (None: every account
+    stands alone)."""
 
     log = log
 
@@ -166,8 +175,10 @@ class Gate:
         directory: MotoDirectory | None = None,
         clock: Callable[[], datetime] | None = None,
         decisions_maxlen: int = 1000,
+        organization: Organization | None = None,
     ) -> None:
         self.app = app
+        self.organization = organization
         self.invoker = invoker
         self.registry = registry if registry is not None else SessionRegistry()
         self.directory = directory if directory is not None else MotoDirectory()

@@ -76,6 +76,11 @@ def build_context(gate: Gate, ex: Exchange) -> Response | None:
         "aws:EpochTime": str(int(ex.now.timestamp())),
         "aws:RequestedRegion": ex.signed.region,
     }
+    # The one place a principal gets aws:PrincipalOrgID and aws:PrincipalOrgPaths: only principals of member
+    # accounts have them (users, role sessions, federated users alike). A service principal belongs to no account
+    # of the organization; Lambda assuming an execution role never comes through here (lambda_runtime).
+    if gate.organization is not None and caller.kind != "service":
+        context.update(gate.organization.principal_context(caller.account))
     remote = ex.environ.get("REMOTE_ADDR")
     if remote:
         context["aws:SourceIp"] = str(remote)
