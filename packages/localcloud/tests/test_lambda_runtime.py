@@ -325,6 +325,62 @@ def test_trust_policy_is_evaluated_for_the_lambda_service_principal(
     assert request.action == "sts:AssumeRole"
     assert (request.resource, request.resource_account) == (function.role_arn, ACCOUNT)
     assert request.resource_policy == _trust("lambda.amazonaws.com")
+    assert request.context == {"aws:SourceAccount": ACCOUNT}  # lambda_runtime.execution_role_context
+
+
+def _trust_with(condition: Mapping[str, Any]) -> dict[str, Any]:
+    trust = _trust("lambda.amazonaws.com")
+    trust["Statement"][0]["Condition"] = condition
+    return trust
+
+
+def _retrust(aws: Callable[[str], Any], function: Function, trust: Mapping[str, Any]) -> None:
+    """The role's trust is replaced after the function exists (a trust naming the function needs its ARN)."""
+    aws("iam").update_assume_role_policy(RoleName=function.role_name, PolicyDocument=json.dumps(trust))
+
+
+def _assert_role_not_assumable(answer: Answer) -> None:
+    assert answer.status == 400
+    assert answer.headers["x-amzn-errortype"] == "InvalidParameterValueException"
+    assert answer.json["Message"] == ROLE_NOT_ASSUMABLE
+
+
+def test_a_trust_pinning_the_functions_source_account_lets_lambda_assume_the_role(
+    runtime: LambdaRuntime, deploy: Callable[..., Function], aws: Callable[[str], Any]
+) -> None:
+    """confused-deputy.html ("Cross-service confused deputy prevention for AWS Security Token Service"): a service
+    role's trust may require aws:SourceAccount; Lambda's execution-role AssumeRole carries the function's account
+    (lambda_runtime.execution_role_context)."""
+    function = deploy(ECHO)
+    _retrust(aws, function, _trust_with({"StringEquals": {"aws:SourceAccount": ACCOUNT}}))
+
+    assert _invoke(runtime, function.name).status == 200
+
+
+def test_a_trust_pinning_another_source_account_makes_the_role_unassumable(
+    runtime: LambdaRuntime, deploy: Callable[..., Function], aws: Callable[[str], Any]
+) -> None:
+    """A function of this account is not a source of account 210987654321: the trust does not allow Lambda, and
+    the invocation fails as AWS's does when Lambda cannot assume the role (API_Invoke.html)."""
+    function = deploy(ECHO)
+    _retrust(aws, function, _trust_with({"StringEquals": {"aws:SourceAccount": "210987654321"}}))
+
+    _assert_role_not_assumable(_invoke(runtime, function.name))
+    assert runtime.cold_starts[function.arn] == 0
+
+
+@pytest.mark.parametrize("operator", ["ArnEquals", "StringEquals"])
+def test_a_trust_pinning_the_source_arn_makes_the_role_unassumable_offline(
+    runtime: LambdaRuntime, deploy: Callable[..., Function], aws: Callable[[str], Any], operator: str
+) -> None:
+    """No AWS page documents aws:SourceArn in Lambda's execution-role AssumeRole (lambda-intro-execution-role.html
+    names no key; permissions-source-function-arn.html: aws:SourceArn "applies only to policies where your Lambda
+    function is the target resource"), so localcloud does not pass it and such a trust fails here rather than
+    pass offline and fail on AWS (lambda_runtime.execution_role_context)."""
+    function = deploy(ECHO)
+    _retrust(aws, function, _trust_with({operator: {"aws:SourceArn": function.arn}}))
+
+    _assert_role_not_assumable(_invoke(runtime, function.name))
 
 
 def test_untrusted_execution_role_cannot_be_assumed(

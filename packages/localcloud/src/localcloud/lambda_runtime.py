@@ -6,8 +6,10 @@ The gate authorizes ``lambda:InvokeFunction`` and then calls ``LambdaRuntime.inv
    role, timeout, memory, environment, code SHA-256. A missing function is a 404 ResourceNotFoundException.
 2. A warm worker of the same function configuration is reused; otherwise a cold start: Lambda assumes the execution
    role as the service principal ``lambda.amazonaws.com`` (the role's trust policy is evaluated with
-   ``localcloud.evaluator.evaluate``), moto's STS backend issues the session (name = function name), the zip is
-   extracted, and ``lambda_worker.py`` is started with a clean environment holding only what Lambda sets.
+   ``localcloud.evaluator.evaluate``, in the context ``execution_role_context`` describes), moto's STS backend
+   issues the session (name = function name), the session's requests are marked as the function's
+   (``lambda:SourceFunctionArn``, when the runtime has the cloud's session registry), the zip is extracted, and
+   ``lambda_worker.py`` is started with a clean environment holding only what Lambda sets.
 3. The worker runs the handler and answers; the runtime enforces the function timeout, builds the log (START / END /
    REPORT around the function's output) and answers like the Invoke API.
 
@@ -51,6 +53,7 @@ from typing import Any
 
 
 from localcloud import arns, evaluator, moto_adapter
+from localcloud.principals import RoleSessionInfo, SessionRegistry
 
 Response = tuple[int, list[tuple[str, str]], bytes]
 
@@ -83,6 +86,27 @@ class LambdaServiceError(Exception):
             ("x-amzn-RequestId", request_id),
         ]
         return self.status, headers, json.dumps({"Type": "User", "Message": self.message}).encode()
+
+
+def execution_role_context(config: FunctionConfig) -> dict[str, str]:
+    """The request context of Lambda's AssumeRole of a function's execution role: ``aws:SourceAccount`` (the
+    function's account) and nothing else.
+
+    What AWS documents: the Lambda Developer Guide (lambda-intro-execution-role.html) names no condition key for
+    this AssumeRole, only that the trust policy must trust ``lambda.amazonaws.com``. The IAM User Guide
+    (confused-deputy.html, "Cross-service confused deputy prevention for AWS Security Token Service") recommends
+    ``aws:SourceAccount`` and ``aws:SourceArn`` in the trust policies of service roles in general, and
+    reference_policies_condition-keys.html says each key is present only when the calling service passes it.
+    AWS's own sample execution-role trust for Lambda (aws/agent-toolkit-for-aws, lambda-trust-policy.json) pins
+    ``StringEquals aws:SourceAccount``, so localcloud passes the function's account. Nothing AWS publishes says
+    Lambda passes ``aws:SourceArn`` here; the Lambda guide (permissions-source-function-arn.html) says that key
+    "applies only to policies where your Lambda function is the target resource". So localcloud does not pass it:
+    a trust policy that requires ``aws:SourceArn`` (``ArnEquals`` / ``StringEquals`` on the function ARN) makes
+    the function's role unassumable offline, and the invocation fails with InvalidParameterValueException
+    ``ROLE_NOT_ASSUMABLE``. That is deliberate: such a trust must not pass offline and then fail on AWS. Pin the
+    function through ``lambda:SourceFunctionArn`` in the role's identity policy instead.
+    """
+    return {"aws:SourceAccount": config.account}
 
 
 def _shut_down() -> LambdaServiceError:
@@ -269,10 +293,15 @@ class LambdaRuntime:
         evaluate: Callable[[evaluator.AccessRequest], evaluator.Decision] = evaluator.evaluate,
         max_workers_per_function: int = 16,
         retry_backoff: bool = True,
+        registry: SessionRegistry | None = None,
     ) -> None:
         """``retry_backoff=False`` makes the back-off between botocore's retries (standard mode) zero inside the
         functions: the same attempts, in the same order, without the seconds of jittered sleep between them. For
-        tests that inject throttling; a function's behaviour is otherwise unchanged (see lambda_worker)."""
+        tests that inject throttling; a function's behaviour is otherwise unchanged (see lambda_worker).
+
+        ``registry``: the session registry of the cloud whose gate the functions call (``LocalCloud.registry``).
+        The runtime records there which function each execution-role session belongs to, so the gate puts
+        ``lambda:SourceFunctionArn`` in the context of its requests; without one, the requests lack that key."""
         if max_workers_per_function < 1:
             raise ValueError("max_workers_per_function must be at least 1.")
         self._worker_flags = () if retry_backoff else ("--no-retry-backoff",)
@@ -284,6 +313,7 @@ class LambdaRuntime:
         self.cold_starts: Counter[str] = Counter()  # by function ARN (with :version when not $LATEST)
         self.invocations: Counter[str] = Counter()
         self._evaluate = evaluate
+        self._registry = registry
         self._lock = threading.Lock()
         self._log_lock = threading.Lock()
         self._pools: dict[str, _Pool] = {}
@@ -597,7 +627,8 @@ class LambdaRuntime:
         return worker, init
 
     def _assume_execution_role(self, config: FunctionConfig) -> Any:
-        """Lambda (the service principal) assumes the execution role: the trust policy decides, moto's STS issues."""
+        """Lambda (the service principal) assumes the execution role: the trust policy decides, in the context of
+        ``execution_role_context``; moto's STS issues; the registry learns the session is the function's."""
         role_account = config.role.split(":")[4]
         try:
             role = moto_adapter.role_by_arn(config.role)
@@ -614,8 +645,7 @@ class LambdaRuntime:
                 action="sts:AssumeRole",
                 resource=config.role,
                 resource_account=role_account,
-                # Lambda names the function in the request context, so trust policies may pin it (confused deputy).
-                context={"aws:SourceAccount": config.account, "aws:SourceArn": config.arn},
+                context=execution_role_context(config),
                 resource_policy=trust,
             )
         )
@@ -625,8 +655,15 @@ class LambdaRuntime:
             # checks, so localcloud finds out here, at the cold start.
             _log.warning("%s cannot assume %s for %s: %s", LAMBDA_PRINCIPAL, config.role, config.arn, decision.reason)
             raise LambdaServiceError(400, "InvalidParameterValueException", ROLE_NOT_ASSUMABLE)
-        return moto_adapter.issue_role_session(role_account, config.region, config.role, config.name,
-                                               int(CREDENTIALS_DURATION.total_seconds()))
+        issued = datetime.now(UTC)
+        credentials = moto_adapter.issue_role_session(role_account, config.region, config.role, config.name,
+                                                      int(CREDENTIALS_DURATION.total_seconds()))
+        if self._registry is not None:
+            # permissions-source-function-arn.html: requests made with these credentials from within the
+            # execution environment carry lambda:SourceFunctionArn (principals._resolve_role_session adds it).
+            self._registry.record_role_session(credentials.access_key_id, RoleSessionInfo(
+                issued_at=issued, mfa_present=False, role_id=role.id, source_function_arn=config.arn))
+        return credentials
 
     def _code_dir(self, config: FunctionConfig) -> Path:
         """The function's zip extracted into a directory of its own, once per code version."""

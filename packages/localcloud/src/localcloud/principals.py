@@ -6,8 +6,8 @@ and localcloud's own session registry.
   or a session made by ``sts:GetSessionToken`` or ``sts:GetFederationToken`` (``SessionRegistry``, below:
   moto's own return fixed example keys).
 - ``SessionRegistry`` also remembers, per role-session access key, what moto does not keep: when the session was
-  issued, whether MFA was present, its managed session policies, session tags (and which are transitive) and
-  its source identity.
+  issued, whether MFA was present, its managed session policies, session tags (and which are transitive), its
+  source identity, and for a Lambda execution role's session the function it was issued for.
 - ``MotoDirectory`` answers the other questions the gate asks moto: who owns a bucket, its policy and region, a
   multipart upload's key, a role's trust policy and MaxSessionDuration, a managed policy's document, the seed of
   a user's virtual MFA device.
@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from localcloud import arns, moto_adapter
-from localcloud.evaluator import Caller
+from localcloud.evaluator import LAMBDA_SOURCE_FUNCTION_ARN, Caller
 
 TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
@@ -138,8 +138,10 @@ class UserSession:
 @dataclass(frozen=True)
 class RoleSessionInfo:
     """What localcloud remembers of a role session moto made (moto keeps none of it): when, whether MFA was
-    present, its managed session policies (PolicyArns), session tags, which of them are transitive, and the
-    source identity (id_session-tags.html, id_credentials_temp_control-access_monitor.html)."""
+    present, its managed session policies (PolicyArns), session tags, which of them are transitive, the
+    source identity (id_session-tags.html, id_credentials_temp_control-access_monitor.html), and the function a
+    Lambda execution role's session belongs to (``lambda:SourceFunctionArn`` of its requests, Lambda Developer
+    Guide permissions-source-function-arn.html)."""
 
     issued_at: datetime
     mfa_present: bool
@@ -150,6 +152,7 @@ class RoleSessionInfo:
     # The role's unique ID when the session was issued: a role deleted and created again under the same name is
     # another role (reference_identifiers.html, "Unique identifiers"), and the old sessions are not its sessions.
     role_id: str | None = None
+    source_function_arn: str | None = None  # the unqualified ARN of the function Lambda issued the session for
 
 
 def _random_key_id() -> str:
@@ -432,6 +435,10 @@ def _resolve_role_session(
     }
     if info.source_identity:
         context["aws:SourceIdentity"] = info.source_identity
+    if info.source_function_arn:
+        # Every request signed with a Lambda execution role's credentials is made from within the execution
+        # environment here (localcloud makes none outside it: permissions-source-function-arn.html).
+        context[LAMBDA_SOURCE_FUNCTION_ARN] = info.source_function_arn
     caller = Caller(
         arn=arns.assumed_role(account, role_name, assumed.session_name),
         kind="assumed-role",

@@ -49,7 +49,9 @@ class RunningCloud:
         cloud = LocalCloud(accounts, region, state_dir, organization=organization,
                            invoker=lambda *args: runtime_box[0].invoke(*args))  # pyrefly: ignore[bad-argument-type]
         cloud.start(port=port, http_port=http_port)
-        runtime = LambdaRuntime(cloud.endpoint, str(cloud.ca_bundle), state_dir / "logs", retry_backoff=retry_backoff)
+        # The registry: the runtime records each execution-role session's function (lambda:SourceFunctionArn).
+        runtime = LambdaRuntime(cloud.endpoint, str(cloud.ca_bundle), state_dir / "logs", retry_backoff=retry_backoff,
+                                registry=cloud.registry)
         runtime_box.append(runtime)
         running = cls(cloud, runtime, state_dir)
         CloudFile.of(cloud).write(state_dir)

@@ -7,8 +7,6 @@ calling account, OTHER is a third account.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from localcloud.evaluator import EXPLICIT_DENY, AccessRequest, Caller, Decision, StatementRef, evaluate
@@ -40,7 +38,9 @@ from localcloud_testing.evaluation import (
     CONDITION_KEYS,
     VARIABLES,
     S3_ACTIONS,
-    PAGES,
+    DISABLE_PERMISSIONS,
+    Case,
+    known_page,
     policy,
     allow,
     deny,
@@ -68,17 +68,6 @@ from localcloud_testing.evaluation import (
     EXTERNAL_ID_TRUST,
     DENY_WITHOUT_MFA,
 )
-
-
-@dataclass(frozen=True)
-class Case:
-    """One rule: the request, what AWS decides, and the page that says so."""
-
-    id: str
-    request: AccessRequest
-    allowed: bool
-    page: str
-    reason: str | None = None  # a fragment the Decision.reason must contain, when the wording matters
 
 
 CASES: list[Case] = [
@@ -298,6 +287,39 @@ CASES: list[Case] = [
          True, REVOKE),
     Case("revoke_sessions_does_not_touch_long_term_user_keys",
          s3(alice(PUT_INCOMING, REVOKE_BEFORE)), True, REVOKE),
+    Case("revoke_sessions_spares_a_session_issued_at_the_cutoff_itself",
+         s3(session(APP_ROLE, "edge", PUT_INCOMING, REVOKE_BEFORE),
+            context={"aws:TokenIssueTime": "2026-01-01T12:00:00Z"}),
+         True, OPERATORS),
+    Case("revoke_sessions_denies_every_action_of_an_older_session",
+         s3(session(APP_ROLE, "old", policy(allow("*")), REVOKE_BEFORE), "sqs:SendMessage",
+            f"arn:aws:sqs:eu-west-1:{PROD}:queue", context={"aws:TokenIssueTime": "2026-01-01T08:00:00Z"}),
+         False, REVOKE, "statement RevokeOlderSessions"),
+    Case("revoke_sessions_deny_beats_a_bucket_policy_naming_the_session",
+         s3(session(APP_ROLE, "old", REVOKE_BEFORE),
+            bucket_policy=policy(allow("s3:PutObject", f"{BUCKET}/*",
+                                       Principal={"AWS": f"arn:aws:sts::{PROD}:assumed-role/App/old"})),
+            context={"aws:TokenIssueTime": "2026-01-01T08:00:00Z"}),
+         False, EVAL_LOGIC, "explicit deny in identity-based policy (statement RevokeOlderSessions)"),
+    Case("revoke_by_issue_time_on_a_user_denies_its_older_temporary_credentials",
+         s3(alice(PUT_INCOMING, REVOKE_BEFORE), context={"aws:TokenIssueTime": "2025-12-31T23:00:00Z"}),
+         False, DISABLE_PERMISSIONS, "statement RevokeOlderSessions"),
+    # --- A Deny of everything ("Action": "*", "Resource": "*") beats every allow ------------------------------------
+    Case("deny_everything_in_identity_policy_beats_identity_allow_and_bucket_policy_naming_the_user",
+         s3(alice(PUT_INCOMING, policy(deny("*", "*", Sid="DenyAll"))),
+            bucket_policy=policy(allow("s3:*", f"{BUCKET}/*", Principal={"AWS": user_arn("alice", PROD)}))),
+         False, EVAL_LOGIC, "explicit deny in identity-based policy (statement DenyAll)"),
+    Case("deny_everything_in_bucket_policy_beats_a_cross_account_grant_on_both_sides",
+         s3(session(DEV_ROLE, "ci", PUT_INCOMING),
+            bucket_policy=policy(*BUCKET_ALLOWS_DEV["Statement"], deny("*", "*", Sid="DenyAll", Principal="*"))),
+         False, EVAL_LOGIC, "explicit deny in resource policy (statement DenyAll)"),
+    Case("deny_everything_in_trust_policy_beats_a_trust_allow_naming_the_user",
+         assume(alice(), policy(trust({"AWS": user_arn("alice", PROD)}),
+                                trust("*", action="*", effect="Deny", Sid="DenyAll"))),
+         False, EVAL_LOGIC, "explicit deny in role trust policy (statement DenyAll)"),
+    Case("deny_everything_in_permissions_boundary_beats_an_allow_of_everything",
+         s3(alice(policy(allow("*")), boundary=policy(allow("*"), deny("*", "*", Sid="DenyAll")))),
+         False, EVAL_LOGIC, "explicit deny in permissions boundary"),
     # --- Action and resource matching -------------------------------------------------------------------------
     Case("action_names_are_case_insensitive",
          s3(alice(policy(allow("S3:putobject", f"{BUCKET}/*"))), "s3:PutObject"), True, ACTION),
@@ -445,7 +467,7 @@ def test_table_has_at_least_forty_cases_with_unique_ids() -> None:
 
 
 def test_every_case_cites_a_known_documentation_page() -> None:
-    unknown = {case.id: case.page for case in CASES if case.page not in PAGES}
+    unknown = {case.id: case.page for case in CASES if not known_page(case.page)}
     assert not unknown, f"cases citing pages outside the list: {unknown}"
 
 

@@ -2,13 +2,16 @@
 managed session policies) needs the trust policy's consent and then decides the session's later requests.
 
 Pages: id_session-tags.html ("Permissions required to add session tags", "Chaining roles with session tags"),
-id_credentials_temp_control-access_monitor.html (sts:SetSourceIdentity, aws:SourceIdentity),
-API_AssumeRole.html (PolicyArns), access_policies.html#policies_session.
+id_credentials_temp_control-access_monitor.html (sts:SetSourceIdentity, sts:SourceIdentity, aws:SourceIdentity,
+"Role chaining and cross-account requirements"), reference_policies_variables.html (${aws:username} in a trust
+policy's condition), id_roles_use_revoke-sessions.html and id_credentials_temp_control-access_disable-perms.html
+(aws:TokenIssueTime), API_AssumeRole.html (PolicyArns), access_policies.html#policies_session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -47,6 +50,22 @@ def role(build: Builder, trust_actions: list[str], permissions: list[Mapping[str
 
 def put_as(cloud: LocalCloud, credentials: Mapping[str, str], bucket: str, key: str) -> None:
     cloud.client("s3", credentials=credentials).put_object(Bucket=bucket, Key=key, Body=b"x")
+
+
+SetNow = Callable[[datetime], None]
+
+
+@pytest.fixture
+def at(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> SetNow:
+    """Sets the gate's clock, and botocore's, so requests are signed at that time too."""
+    assert cloud.gate is not None
+    gate = cloud.gate
+
+    def set_now(moment: datetime) -> None:
+        monkeypatch.setattr(gate, "clock", lambda: moment)
+        monkeypatch.setattr("botocore.auth.get_current_datetime", lambda *_, **__: moment.replace(tzinfo=None))
+
+    return set_now
 
 
 def test_session_tags_need_sts_tag_session_in_the_trust_policy(cloud: LocalCloud, build: Builder) -> None:
@@ -125,6 +144,108 @@ def test_the_source_identity_cannot_change_in_a_role_chain(build: Builder) -> No
     with pytest.raises(ClientError) as raised:
         build.assume(second, credentials=alice, SourceIdentity="mallory")
     assert error_code(raised) == "AccessDenied" and sessions_of(second) == 0
+
+
+def test_a_trust_requiring_a_source_identity_refuses_an_assume_role_without_one(build: Builder) -> None:
+    """id_credentials_temp_control-access_monitor.html: "When an identity sets a source identity, the
+    sts:SourceIdentity key is present in the request"; without one the key is missing, so Null false does not hold
+    (reference_policies_elements_condition_operators.html, "Condition operator to check existence of condition
+    keys")."""
+    requiring = {"Condition": {"Null": {"sts:SourceIdentity": "false"}}}
+    role_arn = build.role("dev", [{"Effect": "Allow", "Principal": ACCOUNT_ROOT,
+                                   "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"], **requiring}],
+                          permissions=[allow("s3:*", "*")])
+    with pytest.raises(ClientError) as raised:
+        build.assume(role_arn, credentials=caller(build))
+    assert error_code(raised) == "AccessDenied" and sessions_of(role_arn) == 0
+
+    build.assume(role_arn, credentials=caller(build), SourceIdentity="alice")
+    assert sessions_of(role_arn) == 1
+
+
+def test_a_trust_can_require_the_users_own_name_as_source_identity(cloud: LocalCloud, build: Builder) -> None:
+    """id_credentials_temp_control-access_monitor.html (SetAwsUserNameAsSourceIdentity): the source identity must be
+    ${aws:username}; a policy variable in a condition value is filled from the request (reference_policies_variables
+    .html), where aws:username is the IAM user's name (reference_policies_condition-keys.html#condition-keys-
+    username). The caller may set its own name, not another."""
+    own_name = {"Condition": {"StringEquals": {"sts:SourceIdentity": "${aws:username}"}}}
+    role_arn = build.role("dev", [{"Effect": "Allow", "Principal": ACCOUNT_ROOT,
+                                   "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"], **own_name}],
+                          permissions=[allow("s3:*", "*")])
+    name, credentials = build.user("dev", [allow(["sts:AssumeRole", "sts:SetSourceIdentity"], "*")])
+
+    build.assume(role_arn, credentials=credentials, SourceIdentity=name)
+    with pytest.raises(ClientError) as raised:
+        build.assume(role_arn, credentials=credentials, SourceIdentity="bob")
+
+    assert error_code(raised) == "AccessDenied" and sessions_of(role_arn) == 1
+    assert cloud.gate is not None
+    assert cloud.gate.decisions_for("sts:AssumeRole")[-1].allowed is False  # one statement holds both actions
+
+
+def test_a_chained_session_keeps_the_source_identity_as_sts_source_identity(cloud: LocalCloud, build: Builder) -> None:
+    """id_credentials_temp_control-access_monitor.html, "Role chaining and cross-account requirements": the source
+    identity "does not need to be explicitly set again"; "both the aws:SourceIdentity and sts:SourceIdentity keys
+    are present in the request context", and "permissions for sts:SetSourceIdentity are required" in the next
+    role's trust ("Permissions required to set source identity"), or "the assume role operation will fail"."""
+    bucket = build.bucket("dev")
+    first = role(build, ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                 [allow(["sts:AssumeRole", "sts:SetSourceIdentity"], "*")])
+    alice_only = {"Condition": {"StringEquals": {"sts:SourceIdentity": "alice"}}}
+    second = build.role("dev", [{"Effect": "Allow", "Principal": ACCOUNT_ROOT,
+                                 "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"], **alice_only}],
+                        permissions=[allow("s3:PutObject", f"arn:aws:s3:::{bucket}/*", Condition={
+                            "StringEquals": {"aws:SourceIdentity": "alice"}})])
+    without_permission = role(build, ["sts:AssumeRole"], [allow("s3:*", "*")])
+    alice = build.assume(first, credentials=caller(build), SourceIdentity="alice")
+    bob = build.assume(first, credentials=caller(build), SourceIdentity="bob")
+
+    chained = build.assume(second, credentials=alice)
+    put_as(cloud, chained, bucket, "chained")
+    with pytest.raises(ClientError) as not_alice:
+        build.assume(second, credentials=bob)
+    with pytest.raises(ClientError) as not_permitted:
+        build.assume(without_permission, credentials=alice)
+
+    assert exists(cloud, bucket, "chained")
+    assert error_code(not_alice) == "AccessDenied" and sessions_of(second) == 1
+    assert error_code(not_permitted) == "AccessDenied" and sessions_of(without_permission) == 0
+    assert cloud.gate is not None
+    assert cloud.gate.decisions_for("sts:SetSourceIdentity")[-1].allowed is False
+
+
+def test_revoking_sessions_denies_those_issued_before_the_time_and_not_later_ones(
+    cloud: LocalCloud, build: Builder, at: SetNow
+) -> None:
+    """id_roles_use_revoke-sessions.html: "Revoke active sessions" attaches an inline policy denying everything to
+    "users who assumed the role before" that moment; "Any user who assumes the role after ... is not affected"
+    (the policy: id_credentials_temp_control-access_disable-perms.html, Deny "*" on "*" under DateLessThan
+    aws:TokenIssueTime). The Deny is added after the first session was issued and stops its next request."""
+    bucket = build.bucket("dev")
+    role_name = unique("revoked")
+    role_arn = build.role("dev", [{"Effect": "Allow", "Principal": ACCOUNT_ROOT, "Action": "sts:AssumeRole"}],
+                          permissions=[allow("s3:PutObject", f"arn:aws:s3:::{bucket}/*")], name=role_name)
+    assumer = caller(build)
+    issued = datetime.now(timezone.utc).replace(microsecond=0)
+    at(issued)
+    old = build.assume(role_arn, credentials=assumer)
+    put_as(cloud, old, bucket, "before-revoking")
+
+    revoked_at = issued + timedelta(seconds=30)
+    at(revoked_at)
+    before_now = {"DateLessThan": {"aws:TokenIssueTime": revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ")}}
+    revoke = policy({"Effect": "Deny", "Action": ["*"], "Resource": ["*"], "Condition": before_now})
+    cloud.client("iam", "dev").put_role_policy(RoleName=role_name, PolicyName="AWSRevokeOlderSessions",
+                                               PolicyDocument=revoke)
+    at(revoked_at + timedelta(seconds=1))
+    new = build.assume(role_arn, credentials=assumer)
+    with pytest.raises(ClientError) as raised:
+        put_as(cloud, old, bucket, "old-after-revoking")
+    put_as(cloud, new, bucket, "new-after-revoking")
+
+    assert error_code(raised) == "AccessDenied"
+    assert "with an explicit deny in an identity-based policy" in raised.value.response["Error"]["Message"]
+    assert not exists(cloud, bucket, "old-after-revoking") and exists(cloud, bucket, "new-after-revoking")
 
 
 def test_managed_session_policies_narrow_the_session(cloud: LocalCloud, build: Builder) -> None:

@@ -4,6 +4,7 @@ policies, callers and requests (shared by every file in tests/evaluator/)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from localcloud.evaluator import AccessRequest, Caller
@@ -38,12 +39,35 @@ SWITCH_ROLE = "id_roles_use_switch-role-console.html"
 CONDITION_KEYS = "reference_policies_condition-keys.html"
 VARIABLES = "reference_policies_variables.html"
 S3_ACTIONS = "using-with-s3-policy-actions.html"
+SESSION_TAGS = "id_session-tags.html"
+SOURCE_IDENTITY = "id_credentials_temp_control-access_monitor.html"
+SINGLE_VS_MULTI = "reference_policies_condition-single-vs-multi-valued-context-keys.html"
+CONFUSED_DEPUTY = "confused-deputy.html"
+DISABLE_PERMISSIONS = "id_credentials_temp_control-access_disable-perms.html"
+SOURCE_FUNCTION_ARN = "permissions-source-function-arn.html"  # Lambda Developer Guide
 
 PAGES = {
     EVAL_LOGIC, CROSS_ACCOUNT, PRINCIPAL, NOT_PRINCIPAL, OPERATORS, MULTI_VALUE, SET_OPERATORS, ACTION, RESOURCE,
     NOT_ACTION, NOT_RESOURCE, BOUNDARIES, SESSION_POLICIES, REVOKE, ASSUME_ROLE, GET_CALLER_IDENTITY, SWITCH_ROLE,
-    CONDITION_KEYS, VARIABLES, S3_ACTIONS,
+    CONDITION_KEYS, VARIABLES, S3_ACTIONS, SESSION_TAGS, SOURCE_IDENTITY, SINGLE_VS_MULTI, CONFUSED_DEPUTY,
+    DISABLE_PERMISSIONS, SOURCE_FUNCTION_ARN,
 }
+
+
+def known_page(page: str) -> bool:
+    """Whether ``page`` (optionally with a ``#section`` anchor) is one of the pages cases may cite."""
+    return page.split("#", 1)[0] in PAGES
+
+
+@dataclass(frozen=True)
+class Case:
+    """One rule: the request, what AWS decides, and the page that says so."""
+
+    id: str
+    request: AccessRequest
+    allowed: bool
+    page: str
+    reason: str | None = None  # a fragment the Decision.reason must contain, when the wording matters
 
 
 # ---------------------------------------------------------------------------------------------------------------

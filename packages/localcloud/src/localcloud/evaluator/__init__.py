@@ -26,7 +26,11 @@ from localcloud.evaluator.evaluation import (
     is_always_allowed,
     is_trust_policy_action,
 )
-from localcloud.evaluator.session_keys import principal_tag_context
+from localcloud.evaluator.session_keys import (
+    IDENTITY_POLICY_ONLY_KEYS,
+    LAMBDA_SOURCE_FUNCTION_ARN,
+    principal_tag_context,
+)
 
 __all__ = [
     "ALLOW",
@@ -34,7 +38,9 @@ __all__ = [
     "BOUNDARY",
     "EXPLICIT_DENY",
     "IDENTITY",
+    "IDENTITY_POLICY_ONLY_KEYS",
     "IMPLICIT_DENY",
+    "LAMBDA_SOURCE_FUNCTION_ARN",
     "POLICY_KINDS",
     "RESOURCE",
     "SESSION",

@@ -8,6 +8,13 @@ Pure (standard library only). Sources:
   with the same key."
 - id_session-tags.html, "Chaining roles with session tags": transitive tags inherited from the previous session of
   a role chain apply to the next session too ("The inherited Star = 1 session tag overrides the role Star = 3 tag").
+- Lambda Developer Guide, permissions-source-function-arn.html: Lambda "injects the source function ARN into the
+  credentials context" of the requests made with the execution role's credentials from within the execution
+  environment, as ``lambda:SourceFunctionArn``, for "IAM identity-based policies or SCPs"; "You cannot use the
+  lambda:SourceFunctionArn condition key in resource-based policies." The evaluator leaves the key out of the
+  context it evaluates resource-based and trust policies with (``IDENTITY_POLICY_ONLY_KEYS``), so a condition on it
+  there sees a missing key: localcloud's reading of "cannot use" (the page says no more), under which such a
+  condition never grants.
 
 Condition key names are case-insensitive (reference_policies_elements_condition.html), so ``aws:PrincipalTag/Team``
 and ``aws:PrincipalTag/team`` are the same key: a context holding both would leave the evaluator to pick one by
@@ -19,6 +26,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 PRINCIPAL_TAG_PREFIX = "aws:PrincipalTag/"
+LAMBDA_SOURCE_FUNCTION_ARN = "lambda:SourceFunctionArn"
+# Keys that only identity-based policies (and SCPs, not emulated) can use, lower-cased as the evaluator keeps them.
+IDENTITY_POLICY_ONLY_KEYS = frozenset({LAMBDA_SOURCE_FUNCTION_ARN.lower()})
 
 
 def principal_tag_context(

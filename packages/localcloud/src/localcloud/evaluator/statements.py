@@ -8,6 +8,8 @@ all the statements that could not be evaluated (decision.py). Standard library o
 - reference_policies_variables.html: a statement whose policy variable cannot be filled "is invalid": it applies
   neither as an Allow nor as a Deny.
 - reference_policies_elements_principal.html, ..._notprincipal.html: how a resource or trust policy names the caller.
+- Lambda Developer Guide, permissions-source-function-arn.html: keys only identity-based policies can use
+  (``session_keys.IDENTITY_POLICY_ONLY_KEYS``) are missing from the context a resource or trust policy sees.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from localcloud.evaluator.matching import (
     not_principal_excludes,
     resource_matches,
 )
+from localcloud.evaluator.session_keys import IDENTITY_POLICY_ONLY_KEYS
 
 
 @dataclass(frozen=True)
@@ -175,10 +178,12 @@ def assess(
 ) -> Assessment:
     """Assess every statement once: the applying Allows and Denies, in policy order, and the evaluation errors."""
     result = Assessment()
+    resource_side = {key: values for key, values in context.items() if key not in IDENTITY_POLICY_ONLY_KEYS}
     for statement in statements:
         if statement.effect not in ("Allow", "Deny"):
             continue  # an invalid Effect grants and denies nothing
-        hit = _assess_one(statement, action, resource, caller, context, result.errors)
+        seen = resource_side if statement.kind in (RESOURCE, TRUST) else context
+        hit = _assess_one(statement, action, resource, caller, seen, result.errors)
         if hit is not None:
             (result.allows if statement.effect == "Allow" else result.denies).append(hit)
     return result

@@ -100,6 +100,9 @@ def read_session_request(gate: Gate, ex: Exchange) -> Response | None:
     if parent is not None and parent.source_identity:
         if source_identity and source_identity != parent.source_identity:
             raise AccessDenied("The source identity of a role session cannot be changed in a role chain.")
+        if not source_identity:
+            _carry_source_identity(ex, parent.source_identity)
+            role_check = ex.plan.checks[0]
         source_identity = parent.source_identity
     policies = []
     role_account = role_check.resource_account or ex.principal.caller.account or ""
@@ -123,6 +126,20 @@ def read_session_request(gate: Gate, ex: Exchange) -> Response | None:
         source_identity=source_identity,
     )
     return None
+
+
+def _carry_source_identity(ex: Exchange, source_identity: str) -> None:
+    """A chained AssumeRole from a session that has a source identity, without SourceIdentity: the identity
+    persists, "both the aws:SourceIdentity and sts:SourceIdentity keys are present in the request context", and
+    sts:SetSourceIdentity is needed in the caller's policy and the next role's trust as when it is passed
+    (id_credentials_temp_control-access_monitor.html, "Role chaining and cross-account requirements" and
+    "Permissions required to set source identity"). aws:SourceIdentity comes from the calling session itself."""
+    assert ex.plan is not None
+    checks = tuple(replace(check, context={**check.context, "sts:SourceIdentity": source_identity})
+                   for check in ex.plan.checks)
+    role_check = checks[0]
+    setting = Check("sts:SetSourceIdentity", role_check.resource, role_check.resource_account, role_check.context)
+    ex.plan = replace(ex.plan, checks=(*checks, setting))
 
 
 def session_token_limits(gate: Gate, ex: Exchange) -> Response | None:
