@@ -51,7 +51,10 @@ else:
             target_bucket=grant.bucket_name,
             target_key_prefix=grant.key_prefix,
             target_region=grant.region,
+            account_id=consumer_account_id,
             external_id=grant.external_id,
+            session_tag_keys=grant.session_tag_keys,
+            source_identity=grant.source_identity,
             timeout_seconds=config.lambda_timeout,
             memory_mb=config.lambda_memory,
             log_retention_days=config.log_retention_days,
@@ -67,6 +70,9 @@ else:
         user_names=config.group_users,
         target_role_arn=grant.role_arn,
         require_mfa=grant.mfa_required,
+        external_id=grant.external_id,
+        tag_session=grant.session_tags_allowed,
+        set_source_identity=grant.source_identity.apply(lambda mode: mode != "none"),
         tags=config.tags,
     ))
     pulumi.export("grant", config.grant)
@@ -76,7 +82,8 @@ else:
     pulumi.export("assumeGroupUserArns", group.user_arns)
     pulumi.export("cliProfile", pulumi.Output.all(
         grant.role_arn, consumer_account_id, grant.external_id, grant.mfa_required, grant.max_session_seconds,
+        grant.source_identity,
     ).apply(lambda v: cli_profile_snippet(
         v[0], consumer_account_id=v[1], profile=f"prod-{config.grant}", source_profile=pulumi.get_stack(),
-        external_id=v[2], require_mfa=bool(v[3]), duration_seconds=int(v[4]),
+        external_id=v[2], require_mfa=bool(v[3]), duration_seconds=int(v[4]), source_identity=v[5],
     )))

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
@@ -19,6 +21,9 @@ HANDLERS = {
     Workload.WRITER: "lambda_handler.handler.lambda_handler",
     Workload.READER: "lambda_handler.reader_handler.lambda_handler",
 }
+# The session tag a function puts on its grant's role session when the grant allows session tags (and this key):
+# its own name, for conditions on aws:PrincipalTag/function and for CloudTrail.
+FUNCTION_SESSION_TAG = "function"
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,11 @@ class GrantFunctionArgs:
     target_bucket: pulumi.Input[str]
     target_key_prefix: pulumi.Input[str]
     target_region: pulumi.Input[str]
+    account_id: pulumi.Input[str]  # the consumer account: the only one Lambda may assume the role on behalf of
     external_id: pulumi.Input[str | None] = None
+    # The grant's session options (components/grant_reference.py): None, no session tags; [] any keys.
+    session_tag_keys: pulumi.Input[list[str] | None] = None
+    source_identity: pulumi.Input[str] = "none"  # none, allowed or required
     timeout_seconds: int = 30
     memory_mb: int = 256
     log_retention_days: int = 14
@@ -53,9 +62,23 @@ def handler_archive(code_dir: Path) -> pulumi.AssetArchive:
     return pulumi.AssetArchive({f"{code_dir.name}/{p.name}": pulumi.FileAsset(str(p)) for p in files})
 
 
+@dataclass(frozen=True)
+class SessionOptions:
+    """What the function brings to its grant's role session, as its grant allows."""
+
+    tags: Mapping[str, str] = field(default_factory=dict)
+    source_identity: str | None = None
+
+    @classmethod
+    def for_function(cls, function_name: str, tag_keys: list[str] | None, source_identity: str) -> SessionOptions:
+        tagged = tag_keys is not None and (not tag_keys or FUNCTION_SESSION_TAG in tag_keys)
+        return cls({FUNCTION_SESSION_TAG: function_name} if tagged else {},
+                   function_name if source_identity != "none" else None)
+
+
 def handler_environment(
     workload: Workload, role_arn: str, bucket: str, key_prefix: str, region: str, external_id: str | None,
-    size_limit: int,
+    size_limit: int, session: SessionOptions = SessionOptions(),
 ) -> dict[str, str]:
     """The handler's whole configuration; names match lambda_handler/config.py."""
     env = {
@@ -67,6 +90,10 @@ def handler_environment(
     }
     if external_id:
         env["EXTERNAL_ID"] = external_id
+    if session.tags:
+        env["SESSION_TAGS"] = json.dumps(dict(session.tags), sort_keys=True)
+    if session.source_identity:
+        env["SOURCE_IDENTITY"] = session.source_identity
     return env
 
 
@@ -91,16 +118,22 @@ class GrantFunction(pulumi.ComponentResource):
             f"{name}-execution-role",
             name=args.execution_role_name,
             description=f"Execution role of {args.function_name}: may assume its grant's role, nothing else",
-            assume_role_policy=service_trust_policy("lambda.amazonaws.com").to_json(),
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: service_trust_policy("lambda.amazonaws.com", source_account=account).to_json()),
             tags=tags,
             opts=child,
         )
+        session = pulumi.Output.all(args.session_tag_keys, args.source_identity).apply(
+            lambda v: SessionOptions.for_function(args.function_name, v[0], v[1]))
+        # With an external ID this policy is a secret as a whole in previews (the ID is one): the price of the
+        # ID being required on both sides.
         assume = aws.iam.RolePolicy(
             f"{name}-assume-grant-role",
             name="assume-grant-role",
             role=role.id,
-            policy=pulumi.Output.from_input(args.target_role_arn).apply(
-                lambda arn: assume_role_policy(arn).to_json()
+            policy=pulumi.Output.all(args.target_role_arn, args.external_id, session).apply(
+                lambda v: assume_role_policy(v[0], external_id=v[1], tag_session=bool(v[2].tags),
+                                             set_source_identity=v[2].source_identity is not None).to_json()
             ),
             opts=child,
         )
@@ -113,8 +146,9 @@ class GrantFunction(pulumi.ComponentResource):
         )
         size_limit = args.max_body_bytes if args.workload is Workload.WRITER else args.max_object_bytes
         environment = pulumi.Output.all(
-            args.target_role_arn, args.target_bucket, args.target_key_prefix, args.target_region, args.external_id
-        ).apply(lambda v: handler_environment(args.workload, v[0], v[1], v[2], v[3], v[4], size_limit))
+            args.target_role_arn, args.target_bucket, args.target_key_prefix, args.target_region, args.external_id,
+            session,
+        ).apply(lambda v: handler_environment(args.workload, v[0], v[1], v[2], v[3], v[4], size_limit, v[5]))
         function = aws.lambda_.Function(
             f"{name}-function",
             name=args.function_name,

@@ -40,8 +40,8 @@ def select_grant(grants: Mapping[str, Any] | None, name: str, *, prod_stack: str
 
 
 class GrantReference:
-    """What a consumer uses of its grant: the role to assume, the bucket, prefix and region, MFA, session length
-    and the external ID (a secret)."""
+    """What a consumer uses of its grant: the role to assume, the bucket, prefix and region, MFA, session length,
+    the external ID (a secret), and what its principals may bring to a session (tags, a source identity)."""
 
     def __init__(self, settings: ConsumerSettings, consumer_account_id: pulumi.Input[str]):
         prod = pulumi.StackReference(settings.prod_stack)
@@ -54,7 +54,15 @@ class GrantReference:
         self.access: pulumi.Output[str] = grant.apply(lambda g: g["access"])
         self.mfa_required: pulumi.Output[bool] = grant.apply(lambda g: bool(g["mfaRequired"]))
         self.max_session_seconds: pulumi.Output[int] = grant.apply(lambda g: int(g["maxSessionDuration"]))
-        self.external_id: pulumi.Output[str | None] = prod.get_output("grantExternalIds").apply(
-            lambda ids: (ids or {}).get(settings.grant))
+        # A prod exported before the trust options were: none of them (.get), as that prod's roles have none.
+        self.session_tag_keys: pulumi.Output[list[str] | None] = grant.apply(
+            lambda g: g.get("sessionTagKeys") if g.get("sessionTagsAllowed") else None)
+        self.session_tags_allowed: pulumi.Output[bool] = grant.apply(lambda g: bool(g.get("sessionTagsAllowed")))
+        self.source_identity: pulumi.Output[str] = grant.apply(lambda g: g.get("sourceIdentity") or "none")
+        # Read only for a grant that has one: grantExternalIds is a secret as a whole, and whatever is derived from
+        # it (the assume policies, the function's environment) is then hidden in previews.
+        self.external_id: pulumi.Output[str | None] = grant.apply(
+            lambda g: prod.get_output("grantExternalIds").apply(lambda ids: (ids or {}).get(settings.grant))
+            if g["externalIdRequired"] else None)
         self.bucket_name: pulumi.Output[str] = prod.require_output("bucketName")
         self.region: pulumi.Output[str] = prod.require_output("region")

@@ -9,8 +9,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.policies import bucket_access_policy, grant_trust_policy
-from components.settings import Grant
+from components.grants import Grant
+from components.policies import (
+    bucket_access_policy,
+    grant_trust_policy,
+    revoke_older_sessions_policy,
+    suspended_grant_policy,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,24 @@ class GrantRole(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # Revocation is configuration: each switch is a policy of its own, added or removed, so the preview (and
+        # the snapshot diff) shows exactly it, and turning it off removes only it.
+        if grant.revoke_sessions_issued_before is not None:
+            aws.iam.RolePolicy(
+                f"{name}-revoke-older-sessions",
+                name="revoke-older-sessions",
+                role=role.id,
+                policy=revoke_older_sessions_policy(grant.revoke_sessions_issued_before).to_json(),
+                opts=child,
+            )
+        if grant.suspended:
+            aws.iam.RolePolicy(
+                f"{name}-suspended",
+                name="grant-suspended",
+                role=role.id,
+                policy=suspended_grant_policy().to_json(),
+                opts=child,
+            )
 
         self.role_arn = role.arn
         self.role_name = role.name
@@ -69,5 +92,12 @@ class GrantRole(pulumi.ComponentResource):
             "mfaRequired": grant.require_mfa,
             "maxSessionDuration": grant.max_session_seconds,
             "externalIdRequired": grant.external_id is not None,
+            # What the consumer's principals may bring to the session (their assume permission allows the same).
+            "sessionTagKeys": None if grant.session_tags is None else list(grant.session_tags.keys),
+            "sessionTagsAllowed": grant.session_tags is not None,
+            "sourceIdentity": grant.source_identity.value,
+            "principalOrgId": grant.principal_org_id,
+            "suspended": grant.suspended,
+            "revokeSessionsIssuedBefore": grant.revoke_sessions_issued_before,
         }
         self.register_outputs({"role_arn": self.role_arn, "role_name": self.role_name})

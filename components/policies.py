@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 from components import arns
 
 if TYPE_CHECKING:
-    from components.settings import Access, Grant
+    from components.grants import Access, Grant
 
 POLICY_VERSION = "2012-10-17"
 
-_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
+# A service's action, or "*" (every action: only ever in a Deny here).
+_ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
@@ -159,6 +160,10 @@ def _one_or_list(values: tuple[str, ...]) -> str | list[str]:
 # The prod side.
 
 
+# The values of the grant's trust options, as grant_trust_policy passes them (components/grants.py SourceIdentity).
+SOURCE_IDENTITY_OPTIONS = ("none", "allowed", "required")
+
+
 def trust_policy_for(
     consumer_account_id: str,
     workload_principal_arns: Iterable[str],
@@ -166,45 +171,94 @@ def trust_policy_for(
     *,
     external_id: str | None = None,
     require_mfa_for_humans: bool = True,
+    session_tag_keys: Iterable[str] | None = None,
+    source_identity: str = "none",
+    principal_org_id: str | None = None,
 ) -> PolicyDocument:
-    """Who in a consumer account may assume a grant's role.
+    """Who in a consumer account may assume a grant's role, and what they may bring to the session.
 
     IAM rejects a trust policy whose Principal names a role or user that does not exist yet, and prod is
     deployed before the consumers. So the Principal is the consumer account, and a condition on aws:PrincipalArn
     (which for a role session is the role's ARN) narrows it to the named principals. Workloads (a function's
     execution role) and humans get separate statements so MFA can be required of humans only.
+
+    ``session_tag_keys``: None, no session tags; empty, any tag keys; else only those keys (ForAllValues: every
+    key passed must be listed; id_session-tags.html, reference_policies_condition-keys.html#condition-keys-tagkeys). ``source_identity``: "allowed" lets the caller set one (sts:SetSourceIdentity); "required"
+    also demands one: of a workload any (Null sts:SourceIdentity false), of a human their own user name
+    (sts:SourceIdentity = ${aws:username}), so CloudTrail names the person behind every session
+    (id_credentials_temp_control-access_monitor.html). ``principal_org_id``: the caller's account must also be
+    in that organization (aws:PrincipalOrgID), a guard should an account ID in the config be mistyped.
     """
     workloads = tuple(sorted(set(workload_principal_arns)))
     humans = tuple(sorted(set(human_principal_arns)))
     if not workloads and not humans:
         raise ValueError("A trust policy must name at least one principal.")
-    base_statements = []
+    if source_identity not in SOURCE_IDENTITY_OPTIONS:
+        raise ValueError(f"source_identity must be one of {SOURCE_IDENTITY_OPTIONS}, not {source_identity!r}")
+    principal = AccountPrincipal(consumer_account_id)
+    statements = []
     if workloads:
-        base_statements.append(
-            Statement("WorkloadsAssume", ("sts:AssumeRole",), principal=AccountPrincipal(consumer_account_id))
-            .with_condition("ArnEquals", "aws:PrincipalArn", workloads)
-        )
+        workload = Statement("WorkloadsAssume", ("sts:AssumeRole",), principal=principal).with_condition(
+            "ArnEquals", "aws:PrincipalArn", workloads)
+        if source_identity == "required":
+            workload = workload.with_condition("Null", "sts:SourceIdentity", "false")
+        statements.append(workload)
     if humans:
-        human = Statement(
-            "HumansAssume", ("sts:AssumeRole",), principal=AccountPrincipal(consumer_account_id)
-        ).with_condition("ArnEquals", "aws:PrincipalArn", humans)
+        human = Statement("HumansAssume", ("sts:AssumeRole",), principal=principal).with_condition(
+            "ArnEquals", "aws:PrincipalArn", humans)
         if require_mfa_for_humans:
             human = human.with_condition("Bool", "aws:MultiFactorAuthPresent", "true")
-        base_statements.append(human)
+        if source_identity == "required":
+            human = human.with_condition("StringEquals", "sts:SourceIdentity", "${aws:username}")
+        statements.append(human)
     if external_id is not None:
-        base_statements = [s.with_condition("StringEquals", "sts:ExternalId", external_id) for s in base_statements]
-    return PolicyDocument(tuple(base_statements))
+        statements = [s.with_condition("StringEquals", "sts:ExternalId", external_id) for s in statements]
+    # Tags and a source identity are authorized only as part of an AssumeRole (API_AssumeRole.html), whose
+    # statements above check who, MFA and the external ID; their own statements carry only the keys those actions
+    # know (the Service Authorization Reference lists neither sts:ExternalId nor sts:SourceIdentity for
+    # sts:TagSession), and need not name the principals again, which keeps the trust policy within IAM's size.
+    if session_tag_keys is not None:
+        tags = Statement("PassSessionTags", ("sts:TagSession",), principal=principal)
+        if tuple(session_tag_keys):
+            tags = tags.with_condition("ForAllValues:StringEquals", "aws:TagKeys", tuple(session_tag_keys))
+        statements.append(tags)
+    if source_identity != "none":
+        statements.append(Statement("SetSourceIdentity", ("sts:SetSourceIdentity",), principal=principal))
+    if principal_org_id is not None:
+        statements = [s.with_condition("StringEquals", "aws:PrincipalOrgID", principal_org_id) for s in statements]
+    return PolicyDocument(tuple(statements))
 
 
 def grant_trust_policy(grant: Grant) -> PolicyDocument:
-    """A grant's trust policy: its named principals of its account, MFA for its humans, its external ID."""
+    """A grant's trust policy: its named principals of its account, MFA for its humans, and its trust options."""
     return trust_policy_for(
         grant.account_id,
         (arns.role(grant.account_id, name) for name in grant.role_names),
         (arns.user(grant.account_id, name) for name in grant.user_names),
         external_id=grant.external_id,
         require_mfa_for_humans=grant.require_mfa,
+        session_tag_keys=None if grant.session_tags is None else grant.session_tags.keys,
+        source_identity=grant.source_identity.value,
+        principal_org_id=grant.principal_org_id,
     )
+
+
+def revoke_older_sessions_policy(issued_before: str) -> PolicyDocument:
+    """Deny everything to sessions issued before ``issued_before``: what IAM's "Revoke active sessions" writes
+    (id_roles_use_revoke-sessions.html). A session's permissions are evaluated at each request, so this stops
+    sessions already issued; new ones (issued after the time) work as before."""
+    return PolicyDocument((
+        Statement("RevokeOlderSessions", ("*",), effect=Effect.DENY, resources=("*",))
+        .with_condition("DateLessThan", "aws:TokenIssueTime", issued_before),
+    ))
+
+
+def suspended_grant_policy() -> PolicyDocument:
+    """Deny everything to every session of the role, issued or to come: an explicit Deny beats every Allow
+    (reference_policies_evaluation-logic.html). Nothing else of the grant changes, so resuming is removing it."""
+    return PolicyDocument((
+        Statement("GrantSuspended", ("*",), effect=Effect.DENY, resources=("*",)),
+    ))
 
 
 def bucket_access_policy(bucket: str, key_prefix: str, access: Access) -> PolicyDocument:
@@ -244,19 +298,42 @@ def tls_only_bucket_policy(bucket: str) -> PolicyDocument:
 # The consumer side.
 
 
-def assume_role_policy(target_role_arn: str, *, require_mfa: bool = False) -> PolicyDocument:
-    """An identity policy allowing sts:AssumeRole on exactly one role, and nothing else."""
+def assume_role_policy(
+    target_role_arn: str,
+    *,
+    require_mfa: bool = False,
+    external_id: str | None = None,
+    tag_session: bool = False,
+    set_source_identity: bool = False,
+) -> PolicyDocument:
+    """An identity policy allowing sts:AssumeRole on exactly one role, and nothing else; with ``external_id``
+    only when the caller passes it, so a principal cannot be pointed at the role without the grant's ID. Across
+    accounts, passing session tags or a source identity needs sts:TagSession or sts:SetSourceIdentity here too
+    (id_session-tags.html, id_credentials_temp_control-access_monitor.html)."""
     statement = Statement("AssumeGrantRole", ("sts:AssumeRole",), resources=(target_role_arn,))
     if require_mfa:
         statement = statement.with_condition("Bool", "aws:MultiFactorAuthPresent", "true")
+    if external_id is not None:
+        statement = statement.with_condition("StringEquals", "sts:ExternalId", external_id)
+    statements = [statement]
+    extras = (("sts:TagSession",) if tag_session else ()) + (("sts:SetSourceIdentity",) if set_source_identity else ())
+    if extras:
+        # Only ever with an AssumeRole of the statement above: on their own they give nothing.
+        statements.append(Statement("TagOrIdentifyGrantSession", extras, resources=(target_role_arn,)))
+    return PolicyDocument(tuple(statements))
+
+
+def service_trust_policy(service: str, *, source_account: str | None = None) -> PolicyDocument:
+    """The trust policy of a role that an AWS service (here Lambda) assumes on our behalf; with
+    ``source_account``, only on behalf of that account's resources (aws:SourceAccount, confused-deputy.html).
+
+    Not aws:SourceArn: Lambda's documentation (lambda-intro-execution-role.html) names no condition key for the
+    AssumeRole of an execution role, and AWS's own sample trust policies for Lambda pin aws:SourceAccount only; a
+    pinned aws:SourceArn that Lambda did not send would make the function unable to run."""
+    statement = Statement("ServiceAssume", ("sts:AssumeRole",), principal=ServicePrincipal(service))
+    if source_account is not None:
+        statement = statement.with_condition("StringEquals", "aws:SourceAccount", source_account)
     return PolicyDocument((statement,))
-
-
-def service_trust_policy(service: str) -> PolicyDocument:
-    """The trust policy of a role that an AWS service (here Lambda) assumes on our behalf."""
-    return PolicyDocument((
-        Statement("ServiceAssume", ("sts:AssumeRole",), principal=ServicePrincipal(service)),
-    ))
 
 
 def log_writing_policy(log_group_arn: str) -> PolicyDocument:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -33,6 +34,12 @@ _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _EXTERNAL_ID_RE = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 _SESSION_NAME_BAD_CHARS_RE = re.compile(r"[^\w+=,.@-]", re.ASCII)
+# STS's forms (API_AssumeRole.html, API_Tag.html): a source identity is 2-64 of [\w+=,.@-]; a tag key 1-128 and
+# a value 0-256 of letters, digits, spaces and _.:/=+-@; at most 50 tags.
+_SOURCE_IDENTITY_RE = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
+_TAG_KEY_RE = re.compile(r"[\w .:/=+@-]{1,128}", re.ASCII)
+_TAG_VALUE_RE = re.compile(r"[\w .:/=+@-]{0,256}", re.ASCII)
+MAX_SESSION_TAGS = 50
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class Target:
     sts_region: str
     external_id: str | None
     function_name: str
+    session_tags: Mapping[str, str]  # passed with every AssumeRole, as the grant allows (SESSION_TAGS)
+    source_identity: str | None  # likewise (SOURCE_IDENTITY)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
@@ -93,6 +102,8 @@ class Target:
             )
 
         return {
+            "session_tags": _session_tags(env.get("SESSION_TAGS", "")),
+            "source_identity": _source_identity(env.get("SOURCE_IDENTITY", "")),
             "role_arn": role_arn,
             "bucket": bucket,
             "key_prefix": key_prefix,
@@ -143,6 +154,31 @@ class ReaderConfig(Target):
                 f"object still fits Lambda's 6 MB response), got {limit}"
             )
         return super()._settings(env) | {"max_object_bytes": limit}
+
+
+def _session_tags(raw: str) -> dict[str, str]:
+    """SESSION_TAGS: a JSON object of tag keys to values, in STS's forms."""
+    if not raw:
+        return {}
+    try:
+        tags = json.loads(raw)
+    except ValueError:
+        tags = None
+    if (not isinstance(tags, dict) or len(tags) > MAX_SESSION_TAGS
+            or not all(isinstance(k, str) and isinstance(v, str) and _TAG_KEY_RE.fullmatch(k)
+                       and _TAG_VALUE_RE.fullmatch(v) for k, v in tags.items())):
+        raise ConfigurationError(
+            f"SESSION_TAGS must be a JSON object of at most {MAX_SESSION_TAGS} tag keys (1-128 of letters, digits, "
+            f"spaces and _.:/=+-@) to values (0-256 of the same), got {raw!r}")
+    return tags
+
+
+def _source_identity(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not _SOURCE_IDENTITY_RE.fullmatch(raw):
+        raise ConfigurationError(f"SOURCE_IDENTITY must be 2-64 of [A-Za-z0-9_+=,.@-], got {raw!r}")
+    return raw
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -123,6 +123,10 @@ class RoleSession:
         }
         if self.config.external_id is not None:
             params["ExternalId"] = self.config.external_id
+        if self.config.session_tags:
+            params["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(self.config.session_tags.items())]
+        if self.config.source_identity is not None:
+            params["SourceIdentity"] = self.config.source_identity
         try:
             credentials = self.sts.assume_role(**params)["Credentials"]
         except (BotoCoreError, ClientError) as exc:

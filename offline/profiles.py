@@ -5,8 +5,12 @@ that user, so `aws --profile prod-dev-writer s3 ls ...` works as documented."""
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from localcloud.principals import totp
 from localcloud.running import Profile, deployer_profiles, write_profiles
@@ -54,15 +58,33 @@ def write_project_profiles(workspace: Workspace) -> list[Profile]:
         if consumer.user is None:
             continue
         grant = grants[consumer.grant]
-        role = {"role_arn": grant["roleArn"], "source_profile": consumer.user_profile,
-                "role_session_name": f"{consumer.user}-cli", "region": workspace.output(DATA_STACK, "region")}
-        if consumer.grant in external_ids:
-            role["external_id"] = external_ids[consumer.grant]
+        role = role_profile(grant, consumer, external_ids.get(consumer.grant), workspace.output(DATA_STACK, "region"))
         profiles += [Profile(consumer.user_profile, {"region": workspace.cloud.region},
                              user_credentials(workspace, consumer.stack, consumer.user, grant["mfaRequired"])),
                      Profile(consumer.role_profile, role)]
     write_profiles(workspace.state_dir, workspace.cloud, profiles)
     return profiles
+
+
+def role_profile(grant: dict[str, Any], consumer: Consumer, external_id: str | None, region: str) -> dict[str, str]:
+    """The grant's role assumed from the consumer's user, as the consumer's cliProfile output has it; a grant that
+    requires a source identity gets the user's own name through a credential_process (offline.credential_process,
+    as the AWS CLI's config cannot set one)."""
+    assert consumer.user is not None
+    session_name = f"{consumer.user}-cli"
+    if grant.get("sourceIdentity") == "required":
+        # The script by its path: it needs only boto3, and runs from whatever directory the CLI is called in.
+        words = [sys.executable, str(Path(__file__).with_name("credential_process.py")),
+                 "--profile", consumer.user_profile, "--role-arn", grant["roleArn"],
+                 "--role-session-name", session_name, "--source-identity", consumer.user]
+        if external_id:
+            words += ["--external-id", external_id]
+        return {"credential_process": shlex.join(words), "region": region}
+    role = {"role_arn": grant["roleArn"], "source_profile": consumer.user_profile, "role_session_name": session_name,
+            "region": region}
+    if external_id:
+        role["external_id"] = external_id
+    return role
 
 
 def user_credentials(workspace: Workspace, stack: str, user: str, mfa: bool) -> dict[str, str]:

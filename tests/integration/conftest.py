@@ -205,6 +205,8 @@ class DeployedGrant:
     access: str  # write, read or read-write
     external_id: str | None
     mfa_required: bool
+    source_identity: str = "none"  # none, allowed or required
+    user: str | None = None  # the first member of its consumer's group
 
     @property
     def writes(self) -> bool:
@@ -228,8 +230,11 @@ def grant(workspace: Workspace) -> Callable[[str], DeployedGrant]:
 
     def deployed(name: str) -> DeployedGrant:
         g = grants[name]
-        return DeployedGrant(name, consumer_of.get(name, ""), g["roleArn"], g["roleName"], g["accountId"],
-                             g["keyPrefix"], g["access"], external_ids.get(name), bool(g["mfaRequired"]))
+        consumer = consumer_of.get(name, "")
+        users = json.loads(stack_config(consumer).get("cross-account-s3:groupUsers", "[]")) if consumer else []
+        return DeployedGrant(name, consumer, g["roleArn"], g["roleName"], g["accountId"], g["keyPrefix"],
+                             g["access"], external_ids.get(name), bool(g["mfaRequired"]),
+                             g.get("sourceIdentity") or "none", users[0] if users else None)
 
     return deployed
 
@@ -281,13 +286,17 @@ UNSET: Any = object()
 
 
 def assume(workspace: Workspace, credentials: Mapping[str, str], grant: DeployedGrant, *,
-           external_id: str | None = UNSET) -> dict[str, str]:
-    """Credentials of the grant's role assumed with ``credentials``, sending the grant's external ID unless told
-    otherwise (``external_id=None``: none)."""
+           external_id: str | None = UNSET, source_identity: str | None = UNSET, **params: Any) -> dict[str, str]:
+    """Credentials of the grant's role assumed with ``credentials`` as its consumer's user does: with the grant's
+    external ID, and its user's name as source identity when the grant requires one, unless told otherwise
+    (``None``: none); ``params``: more AssumeRole parameters (Tags, ...)."""
     sent = grant.external_id if external_id is UNSET else external_id
+    identity = (grant.user if grant.source_identity == "required" else None) if source_identity is UNSET \
+        else source_identity
     sts = workspace.cloud.client("sts", credentials=credentials)
     return sts.assume_role(RoleArn=grant.role_arn, RoleSessionName=f"test-{uuid.uuid4().hex[:8]}",
-                           **({"ExternalId": sent} if sent else {}))["Credentials"]
+                           **({"ExternalId": sent} if sent else {}),
+                           **({"SourceIdentity": identity} if identity else {}), **params)["Credentials"]
 
 
 @pytest.fixture

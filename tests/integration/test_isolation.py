@@ -51,7 +51,8 @@ class Principal:
         return self.arn.split("/")[-1]
 
 
-# Each consumer's principals against every grant that is not theirs.
+# Each consumer's principals against every grant that is not theirs. They assume without a source identity (which
+# the widened policies of the control below do not allow), so that only the trust and identity policies differ.
 CASES = [pytest.param(stack, kind, GRANT_OF[other], id=f"{stack}-{kind.replace(' ', '-')}-to-{GRANT_OF[other]}")
          for stack in CONSUMERS for kind in (FUNCTION, USER) for other in CONSUMERS if other != stack]
 
@@ -125,7 +126,7 @@ def test_a_consumer_cannot_assume_another_grants_role(workspace, principal_of, g
                                                       bucket_unchanged):
     intruder, other = principal_of(stack, kind), grant(target)
     with bucket_unchanged():
-        assert_denied(lambda: assume(workspace, intruder.credentials, other))  # even with that grant's external ID
+        assert_denied(lambda: assume(workspace, intruder.credentials, other, source_identity=None))  # even with the ID
 
 
 @pytest.mark.parametrize(("stack", "kind", "target"), CASES)
@@ -133,7 +134,7 @@ def test_another_grants_trust_policy_denies_a_consumer_whose_own_account_allows_
         workspace, principal_of, grant, stack, kind, target, bucket_unchanged):
     intruder, other = principal_of(stack, kind), grant(target)
     with identity_allows(workspace, intruder, other.role_arn), bucket_unchanged():
-        assert_denied(lambda: assume(workspace, intruder.credentials, other))
+        assert_denied(lambda: assume(workspace, intruder.credentials, other, source_identity=None))
 
 
 @pytest.mark.parametrize(("stack", "kind", "target"), CASES)
@@ -141,7 +142,7 @@ def test_a_consumers_own_identity_policy_denies_another_grants_role_that_trusts_
         workspace, principal_of, grant, stack, kind, target, bucket_unchanged):
     intruder, other = principal_of(stack, kind), grant(target)
     with trust_also_names(workspace, DATA_STACK, other.role_name, intruder.arn), bucket_unchanged():
-        assert_denied(lambda: assume(workspace, intruder.credentials, other))
+        assert_denied(lambda: assume(workspace, intruder.credentials, other, source_identity=None))
 
 
 @pytest.mark.parametrize(("stack", "kind", "target"), CASES)
@@ -151,7 +152,7 @@ def test_the_same_assume_succeeds_only_once_both_the_trust_and_the_identity_allo
     intruder, other = principal_of(stack, kind), grant(target)
     with trust_also_names(workspace, DATA_STACK, other.role_name, intruder.arn), \
             identity_allows(workspace, intruder, other.role_arn), bucket_unchanged():
-        session = assume(workspace, intruder.credentials, other)
+        session = assume(workspace, intruder.credentials, other, source_identity=None)
         identity = workspace.cloud.client("sts", credentials=session).get_caller_identity()
     assert f":assumed-role/{other.role_name}/" in identity["Arn"]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser
 import json
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -96,6 +97,15 @@ def test_up_writes_a_profile_per_account_and_a_user_and_a_role_profile_per_grant
     assert expected <= set(config.sections())
     for stack, grant in GRANT_OF.items():
         role_profile = config[f"profile prod-{grant}"]
+        if PROD_GRANTS[grant].get("sourceIdentity") == "required":
+            # The user's own name as source identity: a credential_process, as a role profile cannot set one.
+            words = shlex.split(role_profile["credential_process"])
+            options = dict(zip(words[2::2], words[3::2]))
+            user = json.loads(stack_config(stack)["cross-account-s3:groupUsers"])[0]
+            assert (options["--profile"], options["--source-identity"]) == (f"{stack}-user", user)
+            assert options["--role-arn"].endswith(f":role/cross-account-s3-{grant}")
+            assert options["--external-id"] == PROD_GRANTS[grant]["externalId"]
+            continue
         assert role_profile["source_profile"] == f"{stack}-user"
         assert role_profile["role_arn"].endswith(f":role/cross-account-s3-{grant}")
         assert role_profile["external_id"] == PROD_GRANTS[grant]["externalId"]

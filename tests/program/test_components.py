@@ -124,7 +124,7 @@ def test_two_grant_roles_do_not_collide():
 def function_args(project_dir: Path, workload: Workload, **changes: Any) -> GrantFunctionArgs:
     args = GrantFunctionArgs(workload=workload, function_name="f", execution_role_name="f-role",
                              code_dir=project_dir / "lambda_handler", target_role_arn=ROLE_ARN, target_bucket="bkt",
-                             target_key_prefix="in/", target_region="eu-west-1", max_body_bytes=1000,
+                             target_key_prefix="in/", target_region="eu-west-1", account_id=CONSUMER, max_body_bytes=1000,
                              max_object_bytes=2000)
     return dataclasses.replace(args, **changes)
 

@@ -28,6 +28,7 @@ import re
 import string
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -47,6 +48,8 @@ from components.settings import (
     ConsumerSettings,
     Grant,
     ProdSettings,
+    SessionTags,
+    SourceIdentity,
     Workload,
     parse_consumer,
     parse_prod,
@@ -119,7 +122,9 @@ KIND: dict[str, dict[str, str]] = {
     "grant": {
         "name": "grant_name", "accountId": "account_id", "roleNames": "iam_names", "userNames": "iam_names",
         "keyPrefix": "prefix", "access": "access", "externalId": "external_id", "requireMfa": "flag",
-        "maxSessionDuration": "session_seconds", "tags": "tags",
+        "maxSessionDuration": "session_seconds", "allowSessionTags": "session_tags",
+        "sourceIdentity": "source_identity", "principalOrgId": "org_id",
+        "revokeSessionsIssuedBefore": "revocation_time", "suspended": "flag", "tags": "tags",
     },
     "consumer": {
         "prodStack": "stack_ref", "grant": "grant_name", "workload": "workload", "executionRoleName": "iam_name",
@@ -136,7 +141,10 @@ FIELD: dict[str, dict[str, str]] = {
              "trustPolicySizeLimit": "trust_policy_limit", "tags": "tags"},
     "grant": {"name": "name", "accountId": "account_id", "roleNames": "role_names", "userNames": "user_names",
               "keyPrefix": "key_prefix", "access": "access", "externalId": "external_id",
-              "requireMfa": "require_mfa", "maxSessionDuration": "max_session_seconds", "tags": "tags"},
+              "requireMfa": "require_mfa", "maxSessionDuration": "max_session_seconds",
+              "allowSessionTags": "session_tags", "sourceIdentity": "source_identity",
+              "principalOrgId": "principal_org_id", "revokeSessionsIssuedBefore": "revoke_sessions_issued_before",
+              "suspended": "suspended", "tags": "tags"},
     "consumer": {"prodStack": "prod_stack", "grant": "grant", "workload": "workload",
                  "executionRoleName": "execution_role_name", "functionName": "function_name",
                  "groupName": "group_name", "groupUsers": "group_users", "lambdaTimeout": "lambda_timeout",
@@ -164,7 +172,28 @@ def typed(kind: str, text: str) -> Any:
         return Workload(text)
     if kind == "grants":
         return tuple(grant_of(g) for g in json.loads(text))
+    if kind == "session_tags":
+        return session_tags_of(text if text in ("true", "True", "false", "False") else json.loads(text))
+    if kind == "source_identity":
+        return SourceIdentity(text)
+    if kind == "revocation_time":
+        return revocation_of(text)
     return text
+
+
+def session_tags_of(value: Any) -> SessionTags | None:
+    """allowSessionTags as the parser reads it: true (any keys), false (none) or a list of keys."""
+    if isinstance(value, list):
+        return SessionTags(tuple(value))
+    return SessionTags() if str(value).lower() == "true" else None
+
+
+def revocation_of(text: str) -> str:
+    """revokeSessionsIssuedBefore in UTC, to the second, rounded up."""
+    when = datetime.fromisoformat(text).astimezone(UTC)
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def grant_of(item: dict[str, Any]) -> Grant:
@@ -173,7 +202,12 @@ def grant_of(item: dict[str, Any]) -> Grant:
                  user_names=tuple(item.get("userNames", ())), key_prefix=item["keyPrefix"],
                  access=Access(item["access"]), external_id=item.get("externalId"),
                  require_mfa=item.get("requireMfa", True), max_session_seconds=item.get("maxSessionDuration", 3600),
-                 tags=item.get("tags", {}))
+                 session_tags=session_tags_of(item.get("allowSessionTags", False)),
+                 source_identity=SourceIdentity(item.get("sourceIdentity", "none")),
+                 principal_org_id=item.get("principalOrgId"),
+                 revoke_sessions_issued_before=(revocation_of(item["revokeSessionsIssuedBefore"])
+                                                if "revokeSessionsIssuedBefore" in item else None),
+                 suspended=item.get("suspended", False), tags=item.get("tags", {}))
 
 
 # The forms, stated strictly: ASCII sets, whole string.
@@ -222,6 +256,24 @@ def grant_list_shape_ok(text: str) -> bool:
     return isinstance(grants, list) and bool(grants) and all(isinstance(g, dict) for g in grants)
 
 
+def session_tags_ok(text: str) -> bool:
+    if text in ("true", "True", "false", "False"):
+        return True
+    keys = _json_or_none(text)
+    return (isinstance(keys, list) and bool(keys) and all(
+        isinstance(k, str) and _full(r"[A-Za-z0-9 _.:/=+@-]{1,128}", k) and not k.lower().startswith("aws:")
+        for k in keys) and len({k.lower() for k in keys}) == len(keys))
+
+
+def revocation_ok(text: str) -> bool:
+    """An ISO 8601 time with a zone, at most a few minutes ahead of now (later would suspend, not revoke)."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when <= datetime.now(UTC) + timedelta(minutes=5)
+
+
 STRICT: dict[str, Callable[[str], bool]] = {
     "account_id": lambda v: _full(r"[0-9]{12}", v),
     "iam_names": names_ok,
@@ -241,6 +293,10 @@ STRICT: dict[str, Callable[[str], bool]] = {
     "access": lambda v: v in ("write", "read", "read-write"),
     "workload": lambda v: v in ("writer", "reader", "none"),
     "grants": grant_list_shape_ok,
+    "session_tags": session_tags_ok,
+    "source_identity": lambda v: v in ("none", "allowed", "required"),
+    "org_id": lambda v: _full(r"o-[a-z0-9]{10,32}", v),
+    "revocation_time": revocation_ok,
     **{kind: (lambda v, lo=lo, hi=hi: _full(r"[+-]?[0-9]+", v) and lo <= int(v) <= hi)
        for kind, (lo, hi) in RANGES.items()},
 }
@@ -289,6 +345,14 @@ TAGS = st.dictionaries(TAG_TEXT.filter(lambda k: not k.lower().startswith("aws:"
 GRANT_EXTERNAL_ID = text_of(EXTERNAL_ID_CHARS, 2, 400)
 
 
+SESSION_TAG_KEYS = st.lists(TAG_TEXT.filter(lambda k: not k.lower().startswith("aws:")), min_size=1, max_size=4,
+                            unique_by=str.lower)
+ORG_ID = st.from_regex(r"o-[a-z0-9]{10,32}", fullmatch=True)
+ZONES = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(-timedelta(hours=5, minutes=30))])
+REVOCATION_TIME = st.datetimes(datetime(2000, 1, 1), datetime(2025, 12, 31), timezones=ZONES).map(
+    lambda when: when.isoformat().replace("+00:00", "Z"))
+
+
 def names_list(min_size: int = 0) -> st.SearchStrategy[str]:
     return st.lists(IAM_NAME, min_size=min_size, max_size=4, unique=True).map(json.dumps)
 
@@ -311,7 +375,10 @@ def grant_objects(draw: st.DrawFn) -> dict[str, Any]:
     if users or draw(st.booleans()):
         grant["userNames"] = users
     optional = {"externalId": text_of(EXTERNAL_ID_CHARS, 2, 100), "requireMfa": st.booleans(),
-                "maxSessionDuration": st.integers(3600, 43200), "tags": TAGS}
+                "maxSessionDuration": st.integers(3600, 43200), "tags": TAGS,
+                "allowSessionTags": st.booleans() | SESSION_TAG_KEYS,
+                "sourceIdentity": st.sampled_from([s.value for s in SourceIdentity]), "principalOrgId": ORG_ID,
+                "revokeSessionsIssuedBefore": REVOCATION_TIME, "suspended": st.booleans()}
     for key, values in optional.items():
         if draw(st.booleans()):
             grant[key] = draw(values)
@@ -338,6 +405,10 @@ VALID: dict[str, st.SearchStrategy[str]] = {
     "access": st.sampled_from([a.value for a in Access]),
     "workload": st.sampled_from([w.value for w in Workload]),
     "grants": st.lists(grant_objects(), min_size=1, max_size=3, unique_by=lambda g: g["name"]).map(json.dumps),
+    "session_tags": st.one_of(st.sampled_from(["true", "false", "True", "False"]), SESSION_TAG_KEYS.map(json.dumps)),
+    "source_identity": st.sampled_from([s.value for s in SourceIdentity]),
+    "org_id": ORG_ID,
+    "revocation_time": REVOCATION_TIME,
     **{kind: number(lo, hi) for kind, (lo, hi) in RANGES.items()},
 }
 VALID_REGION = st.one_of(
@@ -465,11 +536,29 @@ CANDIDATES: dict[str, st.SearchStrategy[str]] = {
         st.just("[]"),
         st.lists(JSON_VALUES.filter(lambda v: not isinstance(v, dict)), min_size=1, max_size=3).map(json.dumps),
     ),
+    "session_tags": st.one_of(
+        ANY_TEXT, st.just("[]"), st.sampled_from(["yes", "1", "any", '"true"']),
+        st.lists(JSON_VALUES, min_size=1, max_size=3).map(json.dumps),
+        st.builds(lambda keys, bad: json.dumps([*keys, bad]), SESSION_TAG_KEYS,
+                  st.sampled_from(["aws:x", "AWS:y", "", "a" * 129, "naïve", "semi;colon"])),
+        SESSION_TAG_KEYS.map(lambda keys: json.dumps([*keys, keys[0].swapcase() if keys[0].swapcase() != keys[0]
+                                                      else keys[0]])),  # one key twice, maybe in another case
+    ),
+    "source_identity": one_of_words(["none", "allowed", "required"]) | st.sampled_from(["true", "require", "optional"]),
+    "org_id": st.one_of(ANY_TEXT, st.from_regex(r"o-[a-z0-9]{1,9}", fullmatch=True),
+                        st.from_regex(r"o-[a-z0-9]{33,40}", fullmatch=True), ORG_ID.map(str.upper),
+                        ORG_ID.map(lambda o: "r-" + o[2:]), ORG_ID.map(" {}".format)),
+    "revocation_time": st.one_of(
+        ANY_TEXT, REVOCATION_TIME.map(lambda t: t.replace("Z", "")[:19]),  # without a zone
+        st.dates().map(str),
+        st.datetimes(datetime(2100, 1, 1), datetime(2999, 1, 1), timezones=ZONES).map(datetime.isoformat),
+    ),
     **{kind: st.one_of(out_of_range(lo, hi), non_numeric(st.integers(lo, hi)))
        for kind, (lo, hi) in RANGES.items()},
 }
 # An empty text value means "not set" for the optional text keys (the default applies): not malformed.
-EMPTY_MEANS_UNSET = {"iam_name", "group_name", "function_name", "bucket", "external_id", "policy_arn", "workload"}
+EMPTY_MEANS_UNSET = {"iam_name", "group_name", "function_name", "bucket", "external_id", "policy_arn", "workload",
+                     "source_identity", "org_id", "revocation_time"}
 # ... except where the key is required: then "" is malformed ("required, ...").
 REQUIRED = {("grant", "name"), ("grant", "accountId"), ("grant", "keyPrefix"), ("grant", "access"),
             ("consumer", "prodStack"), ("consumer", "grant")}
@@ -545,8 +634,11 @@ def yaml_typed(kind: str, text: str, well_formed: bool) -> Any:
         return parsed if isinstance(parsed, (list, dict)) else text
     if well_formed and (kind in RANGES or kind == "retention"):
         return int(text)
-    if well_formed and kind == "flag":
+    if well_formed and kind in ("flag", "session_tags") and text.lower() in ("true", "false"):
         return text.lower() == "true"
+    if kind == "session_tags":
+        parsed = _json_or_none(text)
+        return parsed if isinstance(parsed, list) else text
     return text
 
 

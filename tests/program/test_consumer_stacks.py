@@ -8,10 +8,12 @@ EXPECTED below.
 from __future__ import annotations
 
 import configparser
+import shlex
 from dataclasses import dataclass
 
 import pytest
 
+from components.cli_profile import CREDENTIAL_PROCESS_QUERY
 from components.settings import ConfigError
 from localcloud_pulumi.program import SECRET_SIG, SECRET_SIG_KEY
 from tests.program.conftest import (
@@ -44,6 +46,9 @@ class Consumer:
     group: str
     users: tuple[str, ...]
     size_variable: str  # the handler's size limit: the writer's largest body, the reader's largest object
+    function_actions: tuple[str, ...]  # what else than AssumeRole its function may do, as its grant allows
+    human_actions: tuple[str, ...]  # the same of its group
+    session_environment: dict[str, str]  # what its function brings to the session (SESSION_TAGS, SOURCE_IDENTITY)
 
     @property
     def role_arn(self) -> str:
@@ -57,11 +62,15 @@ class Consumer:
 EXPECTED = {
     "dev": Consumer(DEV_ACCOUNT, "dev-writer", "writer", "lambda_handler.handler.lambda_handler",
                     "cross-account-s3-writer", "cross-account-s3-writer-lambda", "cross-account-s3-prod-writers",
-                    ("dev-user",), "MAX_BODY_BYTES"),
+                    ("dev-user",), "MAX_BODY_BYTES",
+                    ("sts:TagSession", "sts:SetSourceIdentity"), ("sts:TagSession", "sts:SetSourceIdentity"),
+                    {"SESSION_TAGS": '{"function": "cross-account-s3-writer"}',
+                     "SOURCE_IDENTITY": "cross-account-s3-writer"}),
     "analytics": Consumer(ANALYTICS_ACCOUNT, "analytics-reader", "reader",
                           "lambda_handler.reader_handler.lambda_handler", "cross-account-s3-reader",
                           "cross-account-s3-reader-lambda", "cross-account-s3-prod-readers", ("analyst",),
-                          "MAX_OBJECT_BYTES"),
+                          "MAX_OBJECT_BYTES", ("sts:SetSourceIdentity",), ("sts:SetSourceIdentity",),
+                          {"SOURCE_IDENTITY": "cross-account-s3-reader"}),
 }
 
 
@@ -74,6 +83,14 @@ def consumer(consumer_run) -> tuple[Consumer, ProgramRun]:
 
 def function_of(run: ProgramRun) -> dict:
     return run.cloud.one(FUNCTION).inputs
+
+
+def one_or_list(values: tuple[str, ...]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def actions_of(statement: dict) -> tuple[str, ...]:
+    return (statement["Action"],) if isinstance(statement["Action"], str) else tuple(statement["Action"])
 
 
 def assume_statements(run: ProgramRun) -> list[dict]:
@@ -102,19 +119,28 @@ def test_stack_reference_names_the_configured_prod_stack(consumer):
 def test_each_principal_may_assume_exactly_its_grants_role_and_nothing_else(consumer):
     expected, run = consumer
     statements = assume_statements(run)
-    assert len(statements) == 2  # the function's execution role and the group of humans
+    assumes = [s for s in statements if "sts:AssumeRole" in actions_of(s)]
+    assert len(assumes) == 2  # the function's execution role and the group of humans
     for statement in statements:
         assert statement["Effect"] == "Allow"
-        assert statement["Action"] == "sts:AssumeRole"
+        assert set(actions_of(statement)) <= {"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"}
         assert statement["Resource"] == expected.role_arn
+    for statement in assumes:
+        assert actions_of(statement) == ("sts:AssumeRole",)
+        # Only with the grant's external ID: a principal pointed at the role without it gets nothing.
+        assert statement["Condition"]["StringEquals"] == {"sts:ExternalId": expected.external_id}
     assert expected.role_arn.endswith(f":role/cross-account-s3-{expected.grant}")
 
 
 def test_execution_role_may_assume_its_grants_role(consumer):
     expected, run = consumer
     policy = run.cloud.one(ROLE_POLICY, f"{expected.workload}-assume-grant-role").policy()
-    assert policy["Statement"] == [{"Sid": "AssumeGrantRole", "Effect": "Allow", "Action": "sts:AssumeRole",
-                                    "Resource": expected.role_arn}]
+    assert policy["Statement"] == [
+        {"Sid": "AssumeGrantRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": expected.role_arn,
+         "Condition": {"StringEquals": {"sts:ExternalId": expected.external_id}}},
+        {"Sid": "TagOrIdentifyGrantSession", "Effect": "Allow", "Action": one_or_list(expected.function_actions),
+         "Resource": expected.role_arn},
+    ]
 
 
 def test_a_consumer_uses_its_own_grant_of_several():
@@ -181,6 +207,7 @@ def test_function_environment_carries_its_grants_target(consumer):
         "TARGET_REGION": "eu-west-1",
         "EXTERNAL_ID": expected.external_id,
         expected.size_variable: "262144",
+        **expected.session_environment,
     }
 
 
@@ -199,15 +226,32 @@ def is_secret(value: object) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
 
 
+def without_external_id(grant: str) -> dict:
+    prod = with_grant(prod_outputs(), grant, externalIdRequired=False)
+    del prod["grantExternalIds"][grant]
+    return prod
+
+
 def test_were_grants_secret_every_consumer_would_hide_its_role_arn():
     # Why prod exports the external IDs apart from grants (test_prod_stack.py): a secret grants output makes the
     # consumer's assume-role policy, its roleArn export and its access secret too, unreadable in every preview.
-    plain = run_stack("dev")
-    hidden = run_stack("dev", prod_secrets=["grants", "grantExternalIds"])
+    prod = without_external_id("dev-writer")
+    plain = run_stack("dev", prod=prod)
+    hidden = run_stack("dev", prod=prod, prod_secrets=["grants", "grantExternalIds"])
     name = "writer-assume-grant-role"
     assert not is_secret(plain.cloud.one(ROLE_POLICY, name).raw_inputs["policy"])
     assert is_secret(hidden.cloud.one(ROLE_POLICY, name).raw_inputs["policy"])
     assert (plain.exports["roleArn"].secret, hidden.exports["roleArn"].secret) == (False, True)
+
+
+def test_an_external_id_makes_the_assume_policies_secret_but_not_the_role_arn(consumer):
+    # The price of requiring the grant's external ID in the identity policy too (it is a secret output of prod):
+    # a preview shows the assume policies as [secret]; the role they point at stays readable in roleArn.
+    _, run = consumer
+    for record in run.cloud.of_type(ROLE_POLICY) + run.cloud.of_type(GROUP_POLICY):
+        if record.name.endswith("assume-grant-role"):
+            assert is_secret(record.raw_inputs["policy"]), record.name
+    assert run.exports["roleArn"].secret is False
 
 
 def test_writer_is_told_its_largest_body_and_reader_its_largest_object(dev_config, analytics_config):
@@ -240,17 +284,20 @@ def test_function_code_is_only_the_handler_package_with_its_handler(consumer):
 
 def test_group_members_may_assume_the_role_with_mfa(consumer):
     expected, run = consumer
-    (statement,) = run.cloud.one(GROUP_POLICY).policy()["Statement"]
-    assert statement["Resource"] == expected.role_arn
-    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    statement, extras = run.cloud.one(GROUP_POLICY).policy()["Statement"]
+    assert statement["Resource"] == extras["Resource"] == expected.role_arn
+    assert actions_of(extras) == expected.human_actions
+    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"},
+                                      "StringEquals": {"sts:ExternalId": expected.external_id}}
     assert run.cloud.one("aws:iam/group:Group").inputs["name"] == expected.group
     assert run.cloud.one("aws:iam/groupMembership:GroupMembership").inputs["users"] == list(expected.users)
     assert [u.inputs["name"] for u in run.cloud.of_type("aws:iam/user:User")] == list(expected.users)
 
 
 def test_group_policy_has_no_mfa_condition_when_the_grant_does_not_require_it():
-    run = run_stack("analytics", prod=with_grant(prod_outputs(), "analytics-reader", mfaRequired=False))
-    (statement,) = run.cloud.one(GROUP_POLICY).policy()["Statement"]
+    run = run_stack("analytics", prod=with_grant(without_external_id("analytics-reader"), "analytics-reader",
+                                                 mfaRequired=False))
+    statement = run.cloud.one(GROUP_POLICY).policy()["Statement"][0]
     assert "Condition" not in statement
 
 
@@ -280,6 +327,8 @@ def test_cli_profile_is_a_ready_to_paste_assume_role_profile_for_its_grant(consu
     stack, run = consumer_run
     expected = EXPECTED[stack]
     assert run.exports["cliProfile"].secret is True  # it carries the external ID, a secret output of prod
+    if prod_outputs()["grants"][expected.grant]["sourceIdentity"] == "required":
+        pytest.skip("a grant that requires a source identity gets a credential_process profile (tested below)")
     profile = cli_profile(run, expected.grant)
     assert dict(profile) == {
         "role_arn": expected.role_arn,
@@ -289,6 +338,21 @@ def test_cli_profile_is_a_ready_to_paste_assume_role_profile_for_its_grant(consu
         "external_id": expected.external_id,
         "mfa_serial": f"arn:aws:iam::{expected.account}:mfa/<YOUR_MFA_DEVICE_NAME>",
     }
+
+
+def test_cli_profile_sets_the_users_own_name_as_source_identity_when_the_grant_requires_one():
+    # The CLI's config has no source identity setting (boto/botocore#2486): the profile runs `aws sts assume-role`.
+    run = run_stack("analytics")
+    profile = cli_profile(run, "analytics-reader")
+    expected = EXPECTED["analytics"]
+    assert set(profile) == {"credential_process"}
+    words = shlex.split(profile["credential_process"])
+    assert words[:3] == ["aws", "sts", "assume-role"]
+    options = dict(zip(words[3::2], words[4::2]))
+    assert options == {
+        "--profile": "analytics", "--role-arn": expected.role_arn, "--role-session-name": "<YOUR_IAM_USER_NAME>-cli",
+        "--source-identity": "<YOUR_IAM_USER_NAME>", "--duration-seconds": "3600",
+        "--external-id": expected.external_id, "--output": "json", "--query": CREDENTIAL_PROCESS_QUERY}
 
 
 def test_cli_profile_follows_the_grants_session_length_and_mfa():
@@ -305,7 +369,7 @@ def test_any_stack_name_but_prod_is_a_consumer(analytics_config):
     run = run_stack("staging", analytics_config)
     assert function_of(run)["handler"] == "lambda_handler.reader_handler.lambda_handler"
     assert not run.cloud.of_type("aws:s3/bucket:Bucket")
-    assert cli_profile(run, "analytics-reader")["source_profile"] == "staging"
+    assert "--profile staging " in cli_profile(run, "analytics-reader")["credential_process"]
 
 
 def test_a_consumer_without_a_workload_creates_only_the_group(dev_config):
@@ -313,7 +377,7 @@ def test_a_consumer_without_a_workload_creates_only_the_group(dev_config):
     types = {r.typ for r in run.cloud.resources}
     assert not types & {FUNCTION, ROLE, "aws:cloudwatch/logGroup:LogGroup", ROLE_POLICY}
     assert {"functionName", "functionArn", "executionRoleArn"}.isdisjoint(run.exports)
-    assert [s["Resource"] for s in assume_statements(run)] == [prod_outputs()["grants"]["dev-writer"]["roleArn"]]
+    assert {s["Resource"] for s in assume_statements(run)} == {prod_outputs()["grants"]["dev-writer"]["roleArn"]}
     assert run.export("roleArn") == prod_outputs()["grants"]["dev-writer"]["roleArn"]
 
 

@@ -18,6 +18,8 @@ from components.settings import (
     Access,
     ConfigError,
     Grant,
+    SessionTags,
+    SourceIdentity,
     Workload,
     parse_consumer,
     parse_prod,
@@ -56,7 +58,10 @@ def test_committed_prod_config_has_one_grant_per_consumer(prod_config):
     assert grants["dev-writer"] == Grant(
         name="dev-writer", account_id=DEV_ACCOUNT, role_names=("cross-account-s3-writer-lambda",),
         user_names=("dev-user",), key_prefix="incoming/", access=Access.WRITE,
-        external_id="dev-writer-3f9a61c2", require_mfa=True, max_session_seconds=3600)
+        external_id="dev-writer-3f9a61c2", require_mfa=True, max_session_seconds=3600,
+        session_tags=SessionTags(("function",)), source_identity=SourceIdentity.ALLOWED,
+        principal_org_id="o-xs3example01")
+    assert grants["analytics-reader"].source_identity is SourceIdentity.REQUIRED
     assert grants["analytics-reader"].account_id == ANALYTICS_ACCOUNT
     assert grants["analytics-reader"].access is Access.READ
     assert settings.trust_policy_limit == TRUST_POLICY_DEFAULT_LIMIT
@@ -256,8 +261,8 @@ def test_a_grant_too_big_even_for_the_highest_limit_is_refused(prod_config):
 
 def test_the_size_limit_applies_to_each_grant_on_its_own(prod_config):
     # Two grants of 1,500 characters each: together over 2,048, but each role has its own trust policy.
-    config = big_grant_config(prod_config, 14, 64)
-    config = changed_grant(config, "analytics-reader", roleNames=many_roles(14, 64))
+    config = big_grant_config(prod_config, 9, 64)
+    config = changed_grant(config, "analytics-reader", roleNames=many_roles(9, 64))
     assert all(1500 < (trust_policy_size(g) or 0) <= TRUST_POLICY_DEFAULT_LIMIT
                for g in parse_prod(raw(config), "eu-west-1").grants)
 
