@@ -20,7 +20,7 @@ FOUND_PYTHON = $$($(PYTHON) -c 'import importlib.util, sys; v = sys.version_info
   else "$(PYTHON) has no pip, which make needs once to fetch uv (Debian, Ubuntu: apt install python3-pip)" \
   if importlib.util.find_spec("pip") is None else print(sys.executable))')
 
-.PHONY: test demo up unit integration bench bench-fresh snapshots typecheck venv program-venv lock uv-bin clean
+.PHONY: test demo up revoke unit integration bench bench-fresh snapshots typecheck venv program-venv lock uv-bin clean
 
 $(UV): tools/uv-requirements.txt
 	@python="$(FOUND_PYTHON)" && \
@@ -53,6 +53,12 @@ demo: venv
 ## make up: the same cloud, left running for the AWS CLI (. .localcloud/env.sh)
 up: venv
 	$(PY) -m offline up
+
+## make revoke GRANT=name: deny every session of that grant's role issued until now (sets its
+## revokeSessionsIssuedBefore in Pulumi.prod.yaml; review the diff, then pulumi up -s prod)
+revoke: venv
+	@test -n "$(GRANT)" || { echo "usage: make revoke GRANT=<grant name>" >&2; exit 2; }
+	$(PY) -m ops.revoke --grant "$(GRANT)"
 
 unit: venv
 	$(PYTEST) -m "not integration"
