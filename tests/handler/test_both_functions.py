@@ -365,6 +365,29 @@ def test_external_id_is_sent_when_configured(
     assert [call.get("ExternalId") for call in sts_calls.params] == [f"prod-{function.name}-7f3a9c"]
 
 
+def test_session_tags_and_source_identity_are_sent_when_configured(
+    function: Function, sts_calls: StsCalls, monkeypatch: pytest.MonkeyPatch, context: LambdaContext
+) -> None:
+    # What the grant allows the function to bring to its session (components/grant_function.py SessionOptions).
+    monkeypatch.setenv("SESSION_TAGS", json.dumps({"function": f"cross-account-s3-{function.name}"}))
+    monkeypatch.setenv("SOURCE_IDENTITY", f"cross-account-s3-{function.name}")
+
+    assert function.invoke(function.valid_event(), context)[0] == 200
+
+    [call] = sts_calls.params
+    assert call["Tags"] == [{"Key": "function", "Value": f"cross-account-s3-{function.name}"}]
+    assert call["SourceIdentity"] == f"cross-account-s3-{function.name}"
+
+
+def test_no_session_tags_or_source_identity_unless_configured(
+    function: Function, sts_calls: StsCalls, context: LambdaContext
+) -> None:
+    assert function.invoke(function.valid_event(), context)[0] == 200
+
+    [call] = sts_calls.params
+    assert "Tags" not in call and "SourceIdentity" not in call
+
+
 def test_responses_and_logs_never_contain_credentials(
     function: Function,
     sts_calls: StsCalls,
@@ -467,6 +490,11 @@ def test_missing_configuration_names_the_variable(
             pytest.param("TARGET_KEY_PREFIX", "in/../coming", "'..'", id="prefix-dotdot"),
             pytest.param("TARGET_REGION", "Ireland", "region like", id="region"),
             pytest.param("EXTERNAL_ID", "x", "2-1224 characters", id="external-id"),
+            pytest.param("SESSION_TAGS", "function=writer", "JSON object", id="session-tags-not-json"),
+            pytest.param("SESSION_TAGS", '{"function": 7}', "JSON object", id="session-tag-not-text"),
+            pytest.param("SESSION_TAGS", '{"fünction": "w"}', "JSON object", id="session-tag-key-non-ascii"),
+            pytest.param("SOURCE_IDENTITY", "x", "2-64 of", id="source-identity-too-short"),
+            pytest.param("SOURCE_IDENTITY", "a b", "2-64 of", id="source-identity-space"),
             # Each function's own size limit: MAX_BODY_BYTES (writer), MAX_OBJECT_BYTES (reader).
             pytest.param("{limit}", "lots", "positive integer", id="limit-not-a-number"),
             pytest.param("{limit}", "0", "positive integer", id="limit-zero"),

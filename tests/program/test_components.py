@@ -95,6 +95,20 @@ def test_grant_role_takes_its_session_length_boundary_and_tags():
     assert role["tags"] == {"project": "grant's", "env": "prod", "owner": "team", "grant": "team"}
 
 
+def test_grant_role_revocation_and_suspension_are_policies_of_their_own():
+    # Each switch adds one child and changes nothing else, so turning it off again removes only it.
+    plain, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=GRANT, bucket_name="bkt")))
+    grant = dataclasses.replace(GRANT, revoke_sessions_issued_before="2026-12-01T09:30:15Z", suspended=True)
+    cloud, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=grant, bucket_name="bkt")))
+    assert children_of(cloud, "x") == children_of(plain, "x") | {"x-revoke-older-sessions", "x-suspended"}
+    revoke = cloud.one("aws:iam/rolePolicy:RolePolicy", "x-revoke-older-sessions")
+    assert revoke.inputs["name"] == "revoke-older-sessions"
+    assert revoke.policy()["Statement"][0]["Condition"] == {
+        "DateLessThan": {"aws:TokenIssueTime": "2026-12-01T09:30:15Z"}}
+    assert cloud.one("aws:iam/rolePolicy:RolePolicy", "x-suspended").policy()["Statement"][0]["Effect"] == "Deny"
+    assert cloud.one("aws:iam/role:Role").inputs == plain.one("aws:iam/role:Role").inputs
+
+
 def test_grant_role_outputs_are_its_roles_arn_and_name():
     cloud, exports = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=GRANT, bucket_name="bkt")),
                                    outputs=("role_arn", "role_name"))
@@ -176,6 +190,38 @@ def test_grant_function_ships_its_handler_module(project_dir, workload):
     assert module in cloud.one("aws:lambda/function:Function").inputs["code"].assets
 
 
+def test_grant_function_trusts_lambda_only_on_behalf_of_its_own_account(project_dir):
+    cloud, _ = run_component(lambda: GrantFunction("w", function_args(project_dir, Workload.WRITER)),
+                             account=CONSUMER)
+    (statement,) = cloud.one("aws:iam/role:Role").policy("assumeRolePolicy")["Statement"]
+    assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": CONSUMER}}
+
+
+@pytest.mark.parametrize("tag_keys, source_identity, environment, extra_actions", [
+    (None, "none", {}, None),
+    ([], "none", {"SESSION_TAGS": '{"function": "f"}'}, "sts:TagSession"),
+    (["function", "team"], "allowed", {"SESSION_TAGS": '{"function": "f"}', "SOURCE_IDENTITY": "f"},
+     ["sts:TagSession", "sts:SetSourceIdentity"]),
+    (["team"], "required", {"SOURCE_IDENTITY": "f"}, "sts:SetSourceIdentity"),  # its tag key is not allowed
+], ids=["nothing", "any-tag", "listed-tag-and-identity", "other-tag-required-identity"])
+def test_grant_function_brings_to_its_session_what_its_grant_allows(project_dir, tag_keys, source_identity,
+                                                                   environment, extra_actions):
+    args = function_args(project_dir, Workload.WRITER, session_tag_keys=tag_keys, source_identity=source_identity)
+    cloud, _ = run_component(lambda: GrantFunction("w", args), account=CONSUMER)
+    variables = cloud.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    assert {k: v for k, v in variables.items() if k in ("SESSION_TAGS", "SOURCE_IDENTITY")} == environment
+    statements = cloud.one("aws:iam/rolePolicy:RolePolicy", "w-assume-grant-role").policy()["Statement"]
+    assert [s.get("Action") for s in statements[1:]] == ([extra_actions] if extra_actions else [])
+
+
+def test_grant_function_requires_the_external_id_in_its_assume_permission(project_dir):
+    args = function_args(project_dir, Workload.READER, external_id="ext-123")
+    cloud, _ = run_component(lambda: GrantFunction("w", args), account=CONSUMER)
+    (statement,) = cloud.one("aws:iam/rolePolicy:RolePolicy", "w-assume-grant-role").policy()["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-123"}}
+
+
 def test_grant_function_runs_only_after_it_may_assume_and_log(project_dir):
     # depends_on is not visible to the mocks; the function is registered after the policies it depends on.
     cloud, _ = run_component(lambda: GrantFunction("w", function_args(project_dir, Workload.WRITER)),
@@ -218,6 +264,15 @@ def test_assume_group_creates_its_users_in_the_group_with_mfa_required():
     assert exports == {"group_name": "g", "user_arns": [f"arn:aws:iam::{CONSUMER}:user/alice",
                                                         f"arn:aws:iam::{CONSUMER}:user/bob"]}
     assert children_of(cloud, "h") == {"h-group", "h-assume-grant-role", "h-user-alice", "h-user-bob", "h-members"}
+
+
+def test_assume_group_requires_the_external_id_and_allows_what_the_grant_allows():
+    args = AssumeGroupArgs(group_name="g", user_names=(), target_role_arn=ROLE_ARN, require_mfa=False,
+                           external_id="ext-123", tag_session=True, set_source_identity=True)
+    cloud, _ = run_component(lambda: AssumeGroup("h", args), account=CONSUMER)
+    assume, extras = cloud.one("aws:iam/groupPolicy:GroupPolicy").policy()["Statement"]
+    assert assume["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-123"}}
+    assert extras["Action"] == ["sts:TagSession", "sts:SetSourceIdentity"] and extras["Resource"] == ROLE_ARN
 
 
 def test_assume_group_users_have_no_login_or_keys():

@@ -15,11 +15,13 @@ from components.policies import (
     bucket_access_policy,
     grant_trust_policy,
     log_writing_policy,
+    revoke_older_sessions_policy,
     service_trust_policy,
+    suspended_grant_policy,
     tls_only_bucket_policy,
     trust_policy_for,
 )
-from components.settings import Access, Grant, trust_policy_size
+from components.settings import Access, Grant, SessionTags, SourceIdentity, trust_policy_size
 
 CONSUMER = "222222222222"
 LAMBDA_ROLE = f"arn:aws:iam::{CONSUMER}:role/writer-lambda"
@@ -265,3 +267,102 @@ def test_documents_serialize_deterministically():
     second = grant_trust_policy(dataclasses.replace(GRANT, role_names=tuple(reversed(GRANT.role_names)))).to_json()
     assert first == second
     assert '"Version": "2012-10-17"' in first
+
+
+# --- trust options ---------------------------------------------------------------------------------------------
+
+
+def test_no_trust_option_allows_only_assume_role():
+    assert actions(trust_policy_for(CONSUMER, [LAMBDA_ROLE], [ALICE])) == {"sts:AssumeRole"}
+
+
+def test_session_tags_get_a_statement_of_their_own_limited_to_the_listed_keys():
+    stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE], [ALICE], session_tag_keys=["function", "team"],
+                                        external_id="ext-123"))
+    assert stmts["PassSessionTags"] == {
+        "Sid": "PassSessionTags", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CONSUMER}:root"},
+        "Action": "sts:TagSession",
+        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["function", "team"]}}}
+    # TagSession is authorized only within an AssumeRole, whose statements keep checking who and the external ID.
+    assert stmts["WorkloadsAssume"]["Action"] == stmts["HumansAssume"]["Action"] == "sts:AssumeRole"
+
+
+def test_session_tags_of_any_key_carry_no_key_condition():
+    stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE], session_tag_keys=()))
+    assert "Condition" not in stmts["PassSessionTags"]
+
+
+def test_an_allowed_source_identity_is_allowed_not_required():
+    stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE], [ALICE], source_identity="allowed"))
+    assert stmts["SetSourceIdentity"]["Action"] == "sts:SetSourceIdentity"
+    assert all("sts:SourceIdentity" not in json.dumps(s) for s in stmts.values())
+
+
+def test_a_required_source_identity_is_any_for_workloads_and_their_own_name_for_humans():
+    stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE], [ALICE], source_identity="required"))
+    assert stmts["WorkloadsAssume"]["Condition"]["Null"] == {"sts:SourceIdentity": "false"}
+    assert stmts["HumansAssume"]["Condition"]["StringEquals"] == {"sts:SourceIdentity": "${aws:username}"}
+    assert "SetSourceIdentity" in stmts
+
+
+def test_an_unknown_source_identity_option_is_refused():
+    with pytest.raises(ValueError, match="source_identity"):
+        trust_policy_for(CONSUMER, [LAMBDA_ROLE], source_identity="sometimes")
+
+
+def test_the_organization_guard_is_on_every_statement():
+    stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE], [ALICE], session_tag_keys=(),
+                                        source_identity="allowed", principal_org_id="o-a1b2c3d4e5"))
+    assert set(stmts) == {"WorkloadsAssume", "HumansAssume", "PassSessionTags", "SetSourceIdentity"}
+    assert all(s["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-a1b2c3d4e5" for s in stmts.values())
+
+
+def test_grant_trust_policy_passes_every_option_of_the_grant():
+    grant = dataclasses.replace(GRANT, session_tags=SessionTags(("function",)),
+                                source_identity=SourceIdentity.REQUIRED, principal_org_id="o-a1b2c3d4e5")
+    assert grant_trust_policy(grant) == trust_policy_for(
+        CONSUMER, [LAMBDA_ROLE], [ALICE], external_id="ext-123", session_tag_keys=("function",),
+        source_identity="required", principal_org_id="o-a1b2c3d4e5")
+
+
+# --- revocation ------------------------------------------------------------------------------------------------
+
+
+def test_revoking_older_sessions_denies_everything_to_sessions_issued_before_the_time():
+    # id_roles_use_revoke-sessions.html: what the console's "Revoke active sessions" attaches.
+    (statement,) = revoke_older_sessions_policy("2026-12-01T09:30:15Z").to_dict()["Statement"]
+    assert statement == {"Sid": "RevokeOlderSessions", "Effect": "Deny", "Action": "*", "Resource": "*",
+                         "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2026-12-01T09:30:15Z"}}}
+
+
+def test_a_suspended_grant_denies_everything_unconditionally():
+    (statement,) = suspended_grant_policy().to_dict()["Statement"]
+    assert statement == {"Sid": "GrantSuspended", "Effect": "Deny", "Action": "*", "Resource": "*"}
+
+
+def test_the_every_action_wildcard_is_the_only_bare_action():
+    with pytest.raises(ValueError, match="service namespace"):
+        Statement("Bad", ("s3*",))
+
+
+# --- the consumer's assume permission and the execution role's trust ----------------------------------------
+
+
+def test_assume_role_policy_requires_the_external_id_when_given():
+    (statement,) = assume_role_policy("arn:aws:iam::111111111111:role/w", external_id="ext-123").to_dict()[
+        "Statement"]
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-123"}}
+
+
+def test_assume_role_policy_allows_tags_and_a_source_identity_on_the_same_role_only():
+    role = "arn:aws:iam::111111111111:role/w"
+    assume, extras = assume_role_policy(role, external_id="e-1", tag_session=True,
+                                        set_source_identity=True).to_dict()["Statement"]
+    assert assume["Action"] == "sts:AssumeRole"
+    assert extras == {"Sid": "TagOrIdentifyGrantSession", "Effect": "Allow",
+                      "Action": ["sts:TagSession", "sts:SetSourceIdentity"], "Resource": role}
+
+
+def test_service_trust_policy_can_pin_the_source_account():
+    (statement,) = service_trust_policy("lambda.amazonaws.com", source_account=CONSUMER).to_dict()["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": CONSUMER}}

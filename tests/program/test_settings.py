@@ -357,3 +357,48 @@ def test_problems_are_plain_text_with_the_value_quoted(prod_config):
     (problem,) = grant_problems(prod_config, accountId="4\n2")
     assert problem.endswith("got '4\\n2'") and "\n" not in problem
     json.dumps(problem)  # printable as it is
+
+
+# --- trust options and revocation ---------------------------------------------------------------------------
+
+
+def grant_named(config: dict[str, str], name: str) -> Grant:
+    return {g.name: g for g in parse_prod(raw(config), "eu-west-1").grants}[name]
+
+
+def test_a_revocation_time_is_kept_in_utc_rounded_up_to_the_second(prod_config):
+    config = changed_grant(prod_config, "dev-writer", revokeSessionsIssuedBefore="2026-12-01T11:30:15.250+02:00")
+    # Rounded up: a session issued at 09:30:15.100 is still before the time named, and still revoked.
+    assert grant_named(config, "dev-writer").revoke_sessions_issued_before == "2026-12-01T09:30:16Z"
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("2026-12-01T09:30:15", "without a zone the time is ambiguous"),
+    ("2026-12-01", "without a zone the time is ambiguous"),
+    ("yesterday", "an ISO 8601 time with a time zone"),
+    ("2999-01-01T00:00:00Z", "is in the future; it would deny every session issued until then"),
+])
+def test_a_revocation_time_that_is_not_one_is_refused_naming_the_grant(prod_config, value, fragment):
+    problems = prod_problems(changed_grant(prod_config, "dev-writer", revokeSessionsIssuedBefore=value))
+    assert len(problems) == 1 and problems[0].startswith(f"{NS}grants[dev-writer].revokeSessionsIssuedBefore: ")
+    assert fragment in problems[0]
+
+
+def test_session_tag_keys_differing_only_in_case_are_one_key_and_refused(prod_config):
+    problems = prod_problems(changed_grant(prod_config, "dev-writer", allowSessionTags=["function", "Function"]))
+    assert problems == [f"{NS}grants[dev-writer].allowSessionTags: expected tag keys that differ other than in "
+                        "case (STS compares keys without case), got ['function', 'Function']"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    (True, SessionTags()), (False, None), (["function"], SessionTags(("function",))),
+])
+def test_allow_session_tags_is_a_flag_or_the_keys_allowed(prod_config, value, expected):
+    assert grant_named(changed_grant(prod_config, "dev-writer", allowSessionTags=value),
+                       "dev-writer").session_tags == expected
+
+
+def test_a_suspended_grant_keeps_everything_else(prod_config):
+    before = grant_named(prod_config, "analytics-reader")
+    after = grant_named(changed_grant(prod_config, "analytics-reader", suspended=True), "analytics-reader")
+    assert dataclasses.replace(after, suspended=False) == before and after.suspended

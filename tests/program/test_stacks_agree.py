@@ -12,6 +12,7 @@ import json
 import pytest
 
 from components.settings import PROJECT, Grant, Workload
+from offline.stacks import ORGANIZATION_ID
 from tests.program.conftest import CONSUMER_STACKS, committed_consumer, committed_prod
 from tests.project import stack_config
 
@@ -53,3 +54,19 @@ def test_the_consumers_workload_is_allowed_by_its_grants_access(stack):
 @pytest.mark.parametrize("stack", CONSUMER_STACKS)
 def test_the_consumer_references_the_prod_stack_of_this_project(stack):
     assert committed_consumer(stack).prod_stack.split("/")[-2:] == [PROJECT, "prod"]
+
+
+def test_the_committed_organization_guards_name_the_offline_clouds_organization():
+    # Offline, every committed account is in offline.stacks.ORGANIZATION_ID; a grant naming another would lock
+    # its consumer out of `make demo` (on AWS, put your organization's ID in Pulumi.prod.yaml).
+    guards = {g.principal_org_id for g in committed_prod().grants} - {None}
+    assert guards == {ORGANIZATION_ID}
+
+
+@pytest.mark.parametrize("stack", CONSUMER_STACKS)
+def test_a_consumer_whose_grant_requires_a_source_identity_can_set_one(stack):
+    # The functions set their name (2-64 of [\w+=,.@-]) and the users theirs: both must be valid source identities.
+    consumer, grant = committed_consumer(stack), grant_of(stack)
+    if grant.source_identity.value == "required":
+        names = [consumer.function_name] * (consumer.workload is not Workload.NONE) + list(consumer.group_users)
+        assert all(2 <= len(name) <= 64 for name in names), names

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -17,25 +16,11 @@ from botocore.exceptions import ClientError
 from localcloud import lambda_lifecycle
 from localcloud.server import LocalCloud
 from localcloud_testing.builders import Builder, trust, unique
+from localcloud_testing.clock import SetNow
 
 BEFORE_PYTHON39_BLOCKS = datetime(2026, 12, 2, 12, tzinfo=timezone.utc)  # python3.7 create-blocked, 3.9 not yet
 PYTHON39_CREATE_BLOCK = datetime(2027, 2, 1, 0, 0, 1, tzinfo=timezone.utc)
 PYTHON39_UPDATE_BLOCK = datetime(2027, 3, 3, 0, 0, 1, tzinfo=timezone.utc)
-
-SetNow = Callable[[datetime], None]
-
-
-@pytest.fixture
-def at(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> SetNow:
-    """Sets the cloud's clock, and botocore's, so requests are signed at that time too."""
-    assert cloud.gate is not None
-    gate = cloud.gate
-
-    def set_now(moment: datetime) -> None:
-        monkeypatch.setattr(gate, "clock", lambda: moment)
-        monkeypatch.setattr("botocore.auth.get_current_datetime", lambda *_, **__: moment.replace(tzinfo=None))
-
-    return set_now
 
 
 def _zip(answer: str = "event") -> bytes:

@@ -10,7 +10,7 @@ policy's condition), id_roles_use_revoke-sessions.html and id_credentials_temp_c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from localcloud import moto_adapter
 from localcloud.server import LocalCloud
 from localcloud_testing.builders import DEV, Builder, allow, policy, unique
+from localcloud_testing.clock import SetNow
 
 ACCOUNT_ROOT = {"AWS": f"arn:aws:iam::{DEV}:root"}
 
@@ -50,22 +51,6 @@ def role(build: Builder, trust_actions: list[str], permissions: list[Mapping[str
 
 def put_as(cloud: LocalCloud, credentials: Mapping[str, str], bucket: str, key: str) -> None:
     cloud.client("s3", credentials=credentials).put_object(Bucket=bucket, Key=key, Body=b"x")
-
-
-SetNow = Callable[[datetime], None]
-
-
-@pytest.fixture
-def at(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> SetNow:
-    """Sets the gate's clock, and botocore's, so requests are signed at that time too."""
-    assert cloud.gate is not None
-    gate = cloud.gate
-
-    def set_now(moment: datetime) -> None:
-        monkeypatch.setattr(gate, "clock", lambda: moment)
-        monkeypatch.setattr("botocore.auth.get_current_datetime", lambda *_, **__: moment.replace(tzinfo=None))
-
-    return set_now
 
 
 def test_session_tags_need_sts_tag_session_in_the_trust_policy(cloud: LocalCloud, build: Builder) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud.evaluator import AccessRequest, Caller
+from localcloud.evaluator import AccessRequest, Caller, evaluate
 
 PROD = "111111111111"
 DEV = "222222222222"
@@ -52,6 +52,16 @@ PAGES = {
     CONDITION_KEYS, VARIABLES, S3_ACTIONS, SESSION_TAGS, SOURCE_IDENTITY, SINGLE_VS_MULTI, CONFUSED_DEPUTY,
     DISABLE_PERMISSIONS, SOURCE_FUNCTION_ARN,
 }
+
+
+def assert_follows_aws_rule(case: Case) -> None:
+    """The evaluator decides ``case`` as AWS documents it (its page), for the documented reason when it names one."""
+    decision = evaluate(case.request)
+    assert decision.allowed is case.allowed, (
+        f"expected allowed={case.allowed} (see {case.page}), got: {decision.reason}"
+    )
+    if case.reason is not None:
+        assert case.reason in decision.reason, f"reason {decision.reason!r} lacks {case.reason!r}"
 
 
 def known_page(page: str) -> bool:
