@@ -71,7 +71,6 @@ else:
         target_role_arn=grant.role_arn,
         require_mfa=grant.mfa_required,
         external_id=grant.external_id,
-        tag_session=grant.session_tags_allowed,
         set_source_identity=grant.source_identity.apply(lambda mode: mode != "none"),
         tags=config.tags,
     ))

@@ -18,7 +18,6 @@ class AssumeGroupArgs:
     target_role_arn: pulumi.Input[str]
     require_mfa: pulumi.Input[bool] = True
     external_id: pulumi.Input[str | None] = None  # required of callers too when the grant has one
-    tag_session: pulumi.Input[bool] = False  # the grant allows session tags
     set_source_identity: pulumi.Input[bool] = False  # the grant allows (or requires) a source identity
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -36,10 +35,11 @@ class AssumeGroup(pulumi.ComponentResource):
             f"{name}-assume-grant-role",
             name="assume-grant-role",
             group=group.id,
-            policy=pulumi.Output.all(args.target_role_arn, args.require_mfa, args.external_id, args.tag_session,
+            # No sts:TagSession: the grant's trust lets only its workloads tag their sessions.
+            policy=pulumi.Output.all(args.target_role_arn, args.require_mfa, args.external_id,
                                      args.set_source_identity).apply(
-                lambda v: assume_role_policy(v[0], require_mfa=bool(v[1]), external_id=v[2], tag_session=bool(v[3]),
-                                             set_source_identity=bool(v[4])).to_json()
+                lambda v: assume_role_policy(v[0], require_mfa=bool(v[1]), external_id=v[2],
+                                             set_source_identity=bool(v[3])).to_json()
             ),
             opts=child,
         )

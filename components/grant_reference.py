@@ -57,7 +57,6 @@ class GrantReference:
         # A prod exported before the trust options were: none of them (.get), as that prod's roles have none.
         self.session_tag_keys: pulumi.Output[list[str] | None] = grant.apply(
             lambda g: g.get("sessionTagKeys") if g.get("sessionTagsAllowed") else None)
-        self.session_tags_allowed: pulumi.Output[bool] = grant.apply(lambda g: bool(g.get("sessionTagsAllowed")))
         self.source_identity: pulumi.Output[str] = grant.apply(lambda g: g.get("sourceIdentity") or "none")
         # Read only for a grant that has one: grantExternalIds is a secret as a whole, and whatever is derived from
         # it (the assume policies, the function's environment) is then hidden in previews.

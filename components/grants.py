@@ -253,11 +253,18 @@ def _revocation_time(g: ConfigReader, now: datetime) -> str | None:
     if when.tzinfo is None:
         g.fail(key, f"{expected} (without a zone the time is ambiguous)", text)
         return None
-    when = when.astimezone(UTC)
-    if when.microsecond:  # IAM compares whole seconds here; round up, so the instant named is revoked too
-        when = when.replace(microsecond=0) + timedelta(seconds=1)
     if when > now + REVOCATION_CLOCK_SKEW:
         g.problems.append(f"{g.qualified(key)}: {text} is in the future; it would deny every session issued until "
                           "then, new ones too. To stop the grant now, set suspended: true")
         return None
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return revocation_stamp(when)
+
+
+def revocation_stamp(when: datetime) -> str:
+    """``when`` as a revocation time: UTC, whole seconds, rounded up. aws:TokenIssueTime has whole seconds, so a
+    session issued earlier in the same second has that second as its issue time; rounded down, the policy's
+    DateLessThan would let it through."""
+    utc = when.astimezone(UTC)
+    if utc.microsecond:
+        utc = utc.replace(microsecond=0) + timedelta(seconds=1)
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -183,7 +183,8 @@ def trust_policy_for(
     execution role) and humans get separate statements so MFA can be required of humans only.
 
     ``session_tag_keys``: None, no session tags; empty, any tag keys; else only those keys (ForAllValues: every
-    key passed must be listed; id_session-tags.html, reference_policies_condition-keys.html#condition-keys-tagkeys). ``source_identity``: "allowed" lets the caller set one (sts:SetSourceIdentity); "required"
+    key passed must be listed; id_session-tags.html, reference_policies_condition-keys.html#condition-keys-tagkeys).
+    Only the workloads may pass tags: the people of a grant cannot tag their sessions. ``source_identity``: "allowed" lets the caller set one (sts:SetSourceIdentity); "required"
     also demands one: of a workload any (Null sts:SourceIdentity false), of a human their own user name
     (sts:SourceIdentity = ${aws:username}), so CloudTrail names the person behind every session
     (id_credentials_temp_control-access_monitor.html). ``principal_org_id``: the caller's account must also be
@@ -216,9 +217,12 @@ def trust_policy_for(
     # Tags and a source identity are authorized only as part of an AssumeRole (API_AssumeRole.html), whose
     # statements above check who, MFA and the external ID; their own statements carry only the keys those actions
     # know (the Service Authorization Reference lists neither sts:ExternalId nor sts:SourceIdentity for
-    # sts:TagSession), and need not name the principals again, which keeps the trust policy within IAM's size.
-    if session_tag_keys is not None:
-        tags = Statement("PassSessionTags", ("sts:TagSession",), principal=principal)
+    # sts:TagSession), and need not name everyone again, which keeps the trust policy within IAM's size.
+    # Session tags are the workloads' only: a tag a person chose could pass as a function's (function=...) and
+    # defeat every condition on aws:PrincipalTag; so this one statement names principals again, the workloads.
+    if session_tag_keys is not None and workloads:
+        tags = Statement("PassSessionTags", ("sts:TagSession",), principal=principal).with_condition(
+            "ArnEquals", "aws:PrincipalArn", workloads)
         if tuple(session_tag_keys):
             tags = tags.with_condition("ForAllValues:StringEquals", "aws:TagKeys", tuple(session_tag_keys))
         statements.append(tags)

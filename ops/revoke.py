@@ -1,7 +1,7 @@
 """`make revoke GRANT=name` (`python -m ops.revoke --grant NAME`): revoke every session of a grant's role issued
 until now, as configuration. It sets the grant's ``revokeSessionsIssuedBefore`` in the prod stack file to the
-current time (UTC, to the second); `pulumi up -s prod` then adds the grant role's revoke-older-sessions policy
-(a Deny on aws:TokenIssueTime, id_roles_use_revoke-sessions.html), and the preview shows exactly that.
+current time (UTC, rounded up to the second); `pulumi up -s prod` then adds the grant role's revoke-older-sessions
+policy (a Deny on aws:TokenIssueTime, id_roles_use_revoke-sessions.html), and the preview shows exactly that.
 
 The file is edited as text, one line, so its comments and layout stay; the result is read back as YAML and must
 differ from the original in that one value only, and the prod settings must still parse. Otherwise nothing is
@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from components.config_reader import ConfigError
+from components.grants import revocation_stamp
 from components.settings import parse_prod
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -39,10 +40,9 @@ class RevokeError(Exception):
 def revoked_text(text: str, grant: str, when: datetime) -> str:
     """The stack file ``text`` with grant ``grant``'s revokeSessionsIssuedBefore set to ``when`` (its existing one
     replaced, or one added as the grant's last key)."""
-    stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     lines = text.splitlines(keepends=True)
     start, end, indent = _grant_lines(lines, grant, _names(text))
-    line = f'{indent}{KEY}: "{stamp}"\n'
+    line = f'{indent}{KEY}: "{revocation_stamp(when)}"\n'
     for index in range(start, end):
         if re.match(rf"\s*{KEY}\s*:", lines[index]):
             lines[index] = line
@@ -106,7 +106,7 @@ def check(before: str, after: str, grant: str, when: datetime) -> None:
     expected = json.loads(json.dumps(old))
     for item in expected[GRANTS_KEY]:
         if isinstance(item, dict) and item.get("name") == grant:
-            item[KEY] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            item[KEY] = revocation_stamp(when)
     if json.loads(json.dumps(new)) != expected:
         raise RevokeError("the edit would change more than the grant's revocation time; set it by hand")
     raw = {key.split(":", 1)[1]: _as_text(value) for key, value in new.items() if key.startswith("cross-account-s3:")}
@@ -129,7 +129,7 @@ def revoke(stack_file: Path, grant: str, when: datetime) -> str:
     with tempfile.NamedTemporaryFile("w", dir=stack_file.parent, delete=False, prefix=f".{stack_file.name}.") as tmp:
         tmp.write(after)
     os.replace(tmp.name, stack_file)
-    return f'{KEY}: "{when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}"'
+    return f'{KEY}: "{revocation_stamp(when)}"'
 
 
 def main(argv: Sequence[str] | None = None) -> int:

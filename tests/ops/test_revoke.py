@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -57,8 +57,16 @@ def test_revoking_again_replaces_the_time(stack_file):
 
 
 def test_a_time_in_another_zone_is_written_in_utc():
-    text = revoked_text(COMMITTED, "dev-writer", datetime(2026, 12, 1, 12, 0, tzinfo=UTC) + timedelta(0))
+    text = revoked_text(COMMITTED, "dev-writer", datetime(2026, 12, 1, 14, 0, tzinfo=timezone(timedelta(hours=2))))
     assert 'revokeSessionsIssuedBefore: "2026-12-01T12:00:00Z"' in text
+
+
+def test_a_time_within_a_second_is_rounded_up_so_sessions_issued_earlier_in_that_second_are_revoked(stack_file):
+    # aws:TokenIssueTime has whole seconds: a session issued at 09:30:15.2 has 09:30:15, which DateLessThan
+    # 09:30:15 would not revoke.
+    assert revoke(stack_file, "dev-writer", WHEN + timedelta(milliseconds=700)) == \
+        'revokeSessionsIssuedBefore: "2026-12-01T09:30:16Z"'
+    assert grants_of(stack_file.read_text())["dev-writer"].revoke_sessions_issued_before == "2026-12-01T09:30:16Z"
 
 
 def test_an_unknown_grant_is_refused_naming_the_grants_and_nothing_is_written(stack_file):

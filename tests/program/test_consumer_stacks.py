@@ -63,7 +63,7 @@ EXPECTED = {
     "dev": Consumer(DEV_ACCOUNT, "dev-writer", "writer", "lambda_handler.handler.lambda_handler",
                     "cross-account-s3-writer", "cross-account-s3-writer-lambda", "cross-account-s3-prod-writers",
                     ("dev-user",), "MAX_BODY_BYTES",
-                    ("sts:TagSession", "sts:SetSourceIdentity"), ("sts:TagSession", "sts:SetSourceIdentity"),
+                    ("sts:TagSession", "sts:SetSourceIdentity"), ("sts:SetSourceIdentity",),
                     {"SESSION_TAGS": '{"function": "cross-account-s3-writer"}',
                      "SOURCE_IDENTITY": "cross-account-s3-writer"}),
     "analytics": Consumer(ANALYTICS_ACCOUNT, "analytics-reader", "reader",

@@ -282,14 +282,20 @@ def test_session_tags_get_a_statement_of_their_own_limited_to_the_listed_keys():
     assert stmts["PassSessionTags"] == {
         "Sid": "PassSessionTags", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CONSUMER}:root"},
         "Action": "sts:TagSession",
-        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["function", "team"]}}}
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": LAMBDA_ROLE},  # the workloads only, never the people
+                      "ForAllValues:StringEquals": {"aws:TagKeys": ["function", "team"]}}}
     # TagSession is authorized only within an AssumeRole, whose statements keep checking who and the external ID.
     assert stmts["WorkloadsAssume"]["Action"] == stmts["HumansAssume"]["Action"] == "sts:AssumeRole"
 
 
 def test_session_tags_of_any_key_carry_no_key_condition():
     stmts = statements(trust_policy_for(CONSUMER, [LAMBDA_ROLE], session_tag_keys=()))
-    assert "Condition" not in stmts["PassSessionTags"]
+    assert stmts["PassSessionTags"]["Condition"] == {"ArnEquals": {"aws:PrincipalArn": LAMBDA_ROLE}}
+
+
+def test_a_grant_of_people_only_allows_no_session_tags():
+    # A tag a person chose could pass for a function's and defeat conditions on aws:PrincipalTag.
+    assert "PassSessionTags" not in statements(trust_policy_for(CONSUMER, [], [ALICE], session_tag_keys=()))
 
 
 def test_an_allowed_source_identity_is_allowed_not_required():

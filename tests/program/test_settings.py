@@ -222,7 +222,8 @@ def many_roles(count: int, length: int) -> list[str]:
 
 
 def big_grant_config(prod_config: dict[str, str], count: int, length: int, limit: int | None = None) -> dict[str, str]:
-    config = changed_grant(prod_config, "dev-writer", roleNames=many_roles(count, length))
+    # Without session tags, which would name the roles a second time (test_session_tags_count_the_roles_twice).
+    config = changed_grant(prod_config, "dev-writer", roleNames=many_roles(count, length), allowSessionTags=None)
     if limit is not None:
         config[f"{NS}trustPolicySizeLimit"] = str(limit)
     return config
@@ -231,7 +232,8 @@ def big_grant_config(prod_config: dict[str, str], count: int, length: int, limit
 def size_of_big_grant(prod_config: dict[str, str], count: int, length: int) -> int:
     """The trust policy size of the committed dev-writer grant with `count` role names of `length` characters."""
     (grant,) = [g for g in parse_prod(raw(prod_config), "eu-west-1").grants if g.name == "dev-writer"]
-    size = trust_policy_size(dataclasses.replace(grant, role_names=tuple(many_roles(count, length))))
+    size = trust_policy_size(dataclasses.replace(grant, role_names=tuple(many_roles(count, length)),
+                                                 session_tags=None))
     assert size is not None
     return size
 
@@ -265,6 +267,15 @@ def test_the_size_limit_applies_to_each_grant_on_its_own(prod_config):
     config = changed_grant(config, "analytics-reader", roleNames=many_roles(9, 64))
     assert all(1500 < (trust_policy_size(g) or 0) <= TRUST_POLICY_DEFAULT_LIMIT
                for g in parse_prod(raw(config), "eu-west-1").grants)
+
+
+def test_session_tags_count_the_roles_twice(prod_config):
+    # Only the workloads may tag: their ARNs are named again in the trust's PassSessionTags statement.
+    (grant,) = [g for g in parse_prod(raw(prod_config), "eu-west-1").grants if g.name == "dev-writer"]
+    roles = tuple(many_roles(5, 64))
+    untagged = trust_policy_size(dataclasses.replace(grant, role_names=roles, session_tags=None)) or 0
+    tagged = trust_policy_size(dataclasses.replace(grant, role_names=roles)) or 0
+    assert tagged - untagged > sum(len(f"arn:aws:iam::{grant.account_id}:role/{r}") for r in roles)
 
 
 def test_a_long_external_id_counts_against_the_trust_policy_size(prod_config):
