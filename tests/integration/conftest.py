@@ -153,10 +153,13 @@ def _live_deployment() -> Deployment:
 
 @dataclass(frozen=True)
 class CloudSpec:
-    """A cloud of a module's own: the committed stacks, prod first, with ``prod_config`` over Pulumi.prod.yaml's."""
+    """A cloud of a module's own: the committed stacks, prod first, with ``prod_config`` over Pulumi.prod.yaml's;
+    the accounts of the stacks named in ``outside_organization`` are not in the cloud's organization (every other
+    committed account is: offline.stacks.ORGANIZATION_ID)."""
 
     name: str
     prod_config: tuple[tuple[str, str], ...] = ()
+    outside_organization: tuple[str, ...] = ()
 
     def config(self, stack: str) -> dict[str, str] | None:
         if stack != DATA_STACK or not self.prod_config:
@@ -177,6 +180,27 @@ def prod_grants() -> list[dict[str, Any]]:
     return json.loads(stack_config(DATA_STACK)["cross-account-s3:grants"])
 
 
+def prod_config_with(grant: str, **changes: Any) -> dict[str, str]:
+    """Pulumi.prod.yaml's config with grant ``grant``'s settings changed as ``changes`` says (None: that setting
+    removed)."""
+    grants = [{key: value for key, value in (g | changes).items() if value is not None} if g["name"] == grant else g
+              for g in prod_grants()]
+    return stack_config(DATA_STACK) | {"cross-account-s3:grants": json.dumps(grants)}
+
+
+@contextlib.contextmanager
+def prod_deployed_with(workspace: Workspace, grant: str, **changes: Any) -> Generator[list[str]]:
+    """prod deployed with one grant's settings changed (the changes made), then with its committed config again and
+    fresh function workers: the sessions issued meanwhile go with the workers that hold them. The warm workers are
+    left alone on the way in, so a test sees what the change does to sessions already issued."""
+    try:
+        yield workspace.deploy(DATA_STACK, prod_config_with(grant, **changes))
+    finally:
+        workspace.deploy(DATA_STACK, stack_config(DATA_STACK))
+        for stack in CONSUMERS:
+            recycle_workers(workspace, stack)
+
+
 # Package scope (not session): localcloud's own tests start clouds of their own. A module marked own_cloud(spec)
 # parametrizes this fixture, so pytest finishes the cloud of another spec before starting this one.
 @pytest.fixture(scope="package")
@@ -185,7 +209,7 @@ def workspace(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     state_dir: Path = tmp_path_factory.mktemp(f"localcloud-{spec.name}")
     # No back-off between the function's botocore retries: test_faults throttles on purpose, and its assertions
     # are about attempts and writes, never time (the wait would be up to seconds per test, at random).
-    with stacks.start(state_dir, retry_backoff=False) as running:
+    with stacks.start(state_dir, retry_backoff=False, outside_organization=spec.outside_organization) as running:
         for stack in stacks.committed_stacks(running.project_dir):
             running.deploy(stack, spec.config(stack))
         write_project_profiles(running)
@@ -309,6 +333,42 @@ def role_session(workspace: Workspace, user_credentials: Callable[[str], dict[st
         return workspace.cloud.client(service, credentials=credentials)
 
     return session
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Principals of the consumers, as tests call as them
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def role_statement(principal_account: str, principal_arn: str) -> dict[str, Any]:
+    return {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{principal_account}:root"},
+            "Action": "sts:AssumeRole", "Condition": {"ArnEquals": {"aws:PrincipalArn": principal_arn}}}
+
+
+@contextlib.contextmanager
+def trust_also_names(workspace: Workspace, account: str, role_name: str, principal_arn: str) -> Generator[None]:
+    """The role's trust policy, in ``account``, with one more statement naming ``principal_arn``; then restored."""
+    iam = workspace.cloud.client("iam", account)
+    saved = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    document = json.loads(saved) if isinstance(saved, str) else saved
+    widened = {**document, "Statement": [*document["Statement"],
+                                         role_statement(principal_arn.split(":")[4], principal_arn)]}
+    iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(widened))
+    try:
+        yield
+    finally:
+        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(document))
+
+
+def execution_role_credentials(workspace: Workspace, stack: str) -> dict[str, str]:
+    """A session of the consumer function's execution role, as the function holds one. Its trust names Lambda
+    only, so it is widened for the moment of the assume to the account's deployer (and restored): the session
+    then has exactly the execution role's permissions."""
+    role_arn = workspace.output(stack, "executionRoleArn")
+    deployer = workspace.cloud.client("sts", stack).get_caller_identity()["Arn"]
+    with trust_also_names(workspace, stack, role_arn.split("/")[-1], deployer):
+        return workspace.cloud.client("sts", stack).assume_role(
+            RoleArn=role_arn, RoleSessionName=workspace.output(stack, "functionName"))["Credentials"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

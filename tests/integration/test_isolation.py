@@ -28,8 +28,10 @@ from tests.integration.conftest import (
     DeployedGrant,
     assert_denied,
     assume,
+    execution_role_credentials,
     function_event,
     invoke_consumer,
+    trust_also_names,
 )
 
 pytestmark = pytest.mark.integration
@@ -57,29 +59,9 @@ CASES = [pytest.param(stack, kind, GRANT_OF[other], id=f"{stack}-{kind.replace('
          for stack in CONSUMERS for kind in (FUNCTION, USER) for other in CONSUMERS if other != stack]
 
 
-def role_statement(principal_account: str, principal_arn: str) -> dict[str, Any]:
-    return {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{principal_account}:root"},
-            "Action": "sts:AssumeRole", "Condition": {"ArnEquals": {"aws:PrincipalArn": principal_arn}}}
-
-
 def allow_assume(role_arn: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]})
-
-
-@contextlib.contextmanager
-def trust_also_names(workspace: Workspace, account: str, role_name: str, principal_arn: str) -> Generator[None]:
-    """The role's trust policy, in ``account``, with one more statement naming ``principal_arn``; then restored."""
-    iam = workspace.cloud.client("iam", account)
-    saved = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
-    document = json.loads(saved) if isinstance(saved, str) else saved
-    widened = {**document, "Statement": [*document["Statement"],
-                                         role_statement(principal_arn.split(":")[4], principal_arn)]}
-    iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(widened))
-    try:
-        yield
-    finally:
-        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(document))
 
 
 @contextlib.contextmanager
@@ -94,17 +76,6 @@ def identity_allows(workspace: Workspace, principal: Principal, role_arn: str) -
         yield
     finally:
         getattr(iam, f"delete_{kind}_policy")(PolicyName=name, **target)
-
-
-def execution_role_credentials(workspace: Workspace, stack: str) -> dict[str, str]:
-    """A session of the consumer function's execution role, as the function holds one. Its trust names Lambda
-    only, so it is widened for the moment of the assume to the account's deployer (and restored): the session
-    then has exactly the execution role's permissions."""
-    role_arn = workspace.output(stack, "executionRoleArn")
-    deployer = workspace.cloud.client("sts", stack).get_caller_identity()["Arn"]
-    with trust_also_names(workspace, stack, role_arn.split("/")[-1], deployer):
-        return workspace.cloud.client("sts", stack).assume_role(
-            RoleArn=role_arn, RoleSessionName=workspace.output(stack, "functionName"))["Credentials"]
 
 
 @pytest.fixture
