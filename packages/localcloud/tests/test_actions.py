@@ -14,6 +14,7 @@ import pytest
 from botocore.config import Config
 
 from localcloud.actions import S3_ACTIONS, ActionPlan, UnexpectedParameter, UnknownOperation, classify, lambda_target
+from localcloud.kms import KmsKey
 from localcloud.sigv4 import HttpRequest
 
 PROD = "111111111111"
@@ -41,6 +42,18 @@ class FakeDirectory:
 
     def group_arn(self, account: str, name: str) -> str | None:
         return f"arn:aws:iam::{account}:group/{name}"
+
+    def kms_key(self, account: str, region: str, key_id: str) -> KmsKey | None:
+        return None
+
+    def kms_alias_target(self, account: str, region: str, alias_name: str) -> str | None:
+        return None
+
+    def kms_ciphertext_keys(self, region: str, blob: bytes) -> list[KmsKey] | None:
+        return None
+
+    def kms_aws_managed_key(self, account: str, region: str, alias_name: str) -> KmsKey | None:
+        return None
 
 
 @pytest.fixture(scope="module")

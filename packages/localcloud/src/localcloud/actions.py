@@ -9,6 +9,7 @@ being ignored (another reader could take it to name another operation or resourc
 
 - Query protocol (STS, IAM): the ``Action`` parameter; resources from ``RoleArn``, ``RoleName``, ``UserName``, ...
 - JSON protocol (CloudWatch Logs): ``X-Amz-Target``; resources from ``logGroupName`` / ``logStreamName``.
+  KMS: ``localcloud.kms_actions``, which resolves the key a request names (key ID, key ARN, alias) to its ARN.
 - REST (S3, Lambda): method and path matched against botocore's service model (``http.requestUri`` plus required
   query-string and header members), then ``S3_ACTIONS`` where S3's IAM action differs from the operation name.
 
@@ -27,6 +28,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, unquote
 
 from localcloud import arns, sdk
+from localcloud.kms import KmsKey
 from localcloud.sigv4 import HttpRequest
 
 
@@ -45,6 +47,9 @@ class Check:
     context: Mapping[str, str | list[str]] = field(default_factory=dict)
     bucket: str | None = None  # S3: whose bucket policy applies
     item: Mapping[str, str] | None = None  # DeleteObjects: the <Object> this check is for
+    key_policy: bool = False  # KMS: ``resource`` is a key ARN, and its key policy must allow
+    via_service: str | None = None  # a service makes this request for the caller (kms:ViaService, e.g. S3's)
+    from_ciphertext: bool = False  # KMS: the key was read from a ciphertext, not named by the request
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,14 @@ class Directory(Protocol):
     def user_arn(self, account: str, name: str) -> str | None: ...
 
     def group_arn(self, account: str, name: str) -> str | None: ...
+
+    def kms_key(self, account: str, region: str, key_id: str) -> KmsKey | None: ...
+
+    def kms_alias_target(self, account: str, region: str, alias_name: str) -> str | None: ...
+
+    def kms_ciphertext_keys(self, region: str, blob: bytes) -> list[KmsKey] | None: ...
+
+    def kms_aws_managed_key(self, account: str, region: str, alias_name: str) -> KmsKey | None: ...
 
 
 class UnknownOperation(Exception):
@@ -495,6 +508,10 @@ def classify(
     protocol = model.protocol if model is not None else _guess_protocol(request)
     if service == "s3":
         return _classify_s3(request, region=region, caller_account=caller_account, directory=directory)
+    if service == "kms":
+        from localcloud import kms_actions  # it builds on this module's Check and ActionPlan
+
+        return kms_actions.classify(request, region=region, caller_account=caller_account, directory=directory)
     if protocol in ("query", "ec2"):
         params = _form_params(request)
         operation = params.get("Action", "")

@@ -89,6 +89,15 @@ def lambda_function(region: str, account: str, name: str, qualifier: str | None 
     return f"{base}:{qualifier}" if qualifier else base
 
 
+def kms_key(region: str, account: str, key_id: str) -> str:
+    return f"arn:{PARTITION}:kms:{region}:{account}:key/{key_id}"
+
+
+def kms_alias(region: str, account: str, alias_name: str) -> str:
+    """``alias_name`` as KMS spells it, with its "alias/" prefix."""
+    return f"arn:{PARTITION}:kms:{region}:{account}:{alias_name}"
+
+
 def lambda_invoke(region: str, function_arn: str) -> str:
     """API Gateway's invoke ARN of a function (Pulumi's ``invokeArn`` output)."""
     return f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"

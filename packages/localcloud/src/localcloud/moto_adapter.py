@@ -3,14 +3,17 @@
 Everything else in localcloud talks to moto through the functions here, so a moto upgrade that moves a backend or
 renames an attribute breaks one file. Three parts:
 
-- State lookups (read-only, except the deployer users ``create_user_with_key`` makes): IAM users, roles, groups and
-  MFA devices, STS sessions, S3 bucket owners, policies and multipart uploads, Lambda functions.
+- State lookups (read-only, except the deployer users ``create_user_with_key`` makes, the AWS managed KMS key
+  ``kms_create_aws_managed_key`` makes on first use, and what ``keep_object_encryption`` and
+  ``keep_upload_bucket_key`` record that moto does not): IAM users, roles, groups and MFA devices, STS sessions, S3
+  bucket owners, policies, multipart uploads and how objects are encrypted, KMS keys, aliases and the key a
+  ciphertext names, Lambda functions.
 - The server: ``backend_app()`` (moto's WSGI dispatcher), ``configure``/``restore`` (moto's own authorization off,
   because the gate decides), ``reset``.
 - What moto executed. ``recording()`` collects, for the requests the calling thread hands to moto, every
   ``Execution``: moto's own authorization hooks (each request names its action and, for S3, its bucket and key
-  there, right before moto acts), the S3 backend calls that touch a bucket or key, and the parameters moto's
-  handlers read. The gate compares them with what it authorized (``localcloud.gate.invariant``): a request that
+  there, right before moto acts), the S3 backend calls that touch a bucket or key, the KMS backend calls and the
+  key each acts on, and the parameters moto's handlers read. The gate compares them with what it authorized (``localcloud.gate.invariant``): a request that
   moto reads differently from the gate fails loudly instead of passing unnoticed.
 """
 
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any
 
-from localcloud import arns
+from localcloud import arns, kms
 
 PARTITION = arns.PARTITION
 # Environment variables that would make moto ignore the gate's choice of account.
@@ -249,6 +252,99 @@ def multipart_key(bucket_name: str, upload_id: str) -> str | None:
     return upload.key_name if upload is not None else None
 
 
+@dataclass(frozen=True)
+class StoredEncryption:
+    """How moto stored an object or a multipart upload: its SSE algorithm, KMS key (as the gate gave it: a key
+    ARN), whether an S3 Bucket Key applies, and the additional encryption context the request gave."""
+
+    algorithm: str | None
+    kms_key_id: str | None
+    bucket_key: bool = False
+    context: tuple[tuple[str, str], ...] = ()
+    checksum_algorithm: str | None = None  # a multipart upload's x-amz-checksum-algorithm
+
+
+# Attributes localcloud keeps on moto's objects and uploads, for what moto does not store itself: the encryption
+# context S3 passes to KMS (x-amz-server-side-encryption-context) and an upload's S3 Bucket Key setting (moto
+# takes it from the bucket when the upload completes).
+_CONTEXT_ATTRIBUTE = "localcloud_encryption_context"
+_BUCKET_KEY_ATTRIBUTE = "localcloud_bucket_key"
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _backend_of_bucket(name: str) -> Any | None:
+    from moto.s3.models import s3_backends
+
+    account = bucket_owner(name)
+    if account is None or account not in s3_backends:
+        return None
+    return s3_backends[account][PARTITION]
+
+
+def _stored_object(bucket_name: str, key_name: str, version_id: str | None) -> Any | None:
+    from moto.s3.models import FakeKey
+
+    backend = _backend_of_bucket(bucket_name)
+    if backend is None or bucket(bucket_name) is None:
+        return None
+    found = backend.get_object(bucket_name, key_name, version_id=version_id)
+    return found if isinstance(found, FakeKey) else None
+
+
+def object_encryption(bucket_name: str, key_name: str, version_id: str | None = None) -> StoredEncryption | None:
+    """How the object (its current version, or ``version_id``) is encrypted; None if there is no such object."""
+    found = _stored_object(bucket_name, key_name, version_id)
+    if found is None:
+        return None
+    return StoredEncryption(found.encryption, found.kms_key_id, _truthy(found.bucket_key_enabled),
+                            tuple(getattr(found, _CONTEXT_ATTRIBUTE, ())))
+
+
+def keep_object_encryption(bucket_name: str, key_name: str, version_id: str | None, *, bucket_key: bool | None,
+                           context: tuple[tuple[str, str], ...]) -> None:
+    """Record on a just-written object what moto left out: the request's encryption context, and (for a completed
+    multipart upload) the upload's S3 Bucket Key setting."""
+    found = _stored_object(bucket_name, key_name, version_id)
+    if found is None:
+        return
+    if bucket_key is not None:
+        found.bucket_key_enabled = "true" if bucket_key else "false"
+    setattr(found, _CONTEXT_ATTRIBUTE, context)
+
+
+def upload_encryption(bucket_name: str, upload_id: str) -> StoredEncryption | None:
+    """How a multipart upload will be encrypted; None if the bucket has no such upload."""
+    found = bucket(bucket_name)
+    upload = found.multiparts.get(upload_id) if found is not None else None
+    if upload is None:
+        return None
+    checksum = (upload.metadata or {}).get("x-amz-checksum-algorithm")
+    return StoredEncryption(upload.sse_encryption, upload.kms_key_id, bool(getattr(upload, _BUCKET_KEY_ATTRIBUTE,
+                                                                                   False)),
+                            checksum_algorithm=str(checksum) if checksum else None)
+
+
+def keep_upload_bucket_key(bucket_name: str, upload_id: str, enabled: bool) -> None:
+    found = bucket(bucket_name)
+    upload = found.multiparts.get(upload_id) if found is not None else None
+    if upload is not None:
+        setattr(upload, _BUCKET_KEY_ATTRIBUTE, enabled)
+
+
+def bucket_default_encryption(bucket_name: str) -> tuple[str | None, str | None, bool]:
+    """The bucket's default encryption as moto keeps it (PutBucketEncryption): (SSEAlgorithm, KMSMasterKeyID,
+    BucketKeyEnabled); (None, None, False) without one."""
+    found = bucket(bucket_name)
+    rule = ((found.encryption or {}).get("Rule") or {}) if found is not None else {}
+    if isinstance(rule, list):  # moto keeps the parsed XML: several rules would be a list
+        rule = rule[0] if rule else {}
+    default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+    return default.get("SSEAlgorithm"), default.get("KMSMasterKeyID"), _truthy(rule.get("BucketKeyEnabled"))
+
+
 def lambda_function(account: str, region: str, name: str, qualifier: str | None) -> Any:
     """moto's LambdaFunction; ``MotoNotFound`` if there is none, ``MotoClientError`` for moto's other refusals."""
     from moto.awslambda.exceptions import LambdaClientError
@@ -285,6 +381,121 @@ def lambda_policy(account: str, region: str, name: str, qualifier: str | None) -
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# KMS
+# ---------------------------------------------------------------------------------------------------------------
+
+# moto's ciphertext blob starts with the key ID it was encrypted under, in 36 bytes (moto.kms.utils:
+# CIPHERTEXT_HEADER_FORMAT; "NOTE: This is just a simple binary format. It is not what KMS actually does.").
+_CIPHERTEXT_KEY_ID_BYTES = 36
+_aws_managed_keys_lock = threading.Lock()
+
+
+def _kms_backend(account: str, region: str) -> Any | None:
+    from moto.kms.models import kms_backends
+
+    if account not in kms_backends or region not in kms_backends[account].regions:
+        return None
+    return kms_backends[account][region]
+
+
+def _kms_record(backend: Any, key: Any) -> kms.KmsKey:
+    try:
+        policy = json.loads(key.policy) if key.policy else None
+    except ValueError:
+        policy = {"Version": "2012-10-17", "Statement": []}  # unreadable: allows nothing
+    tags = {tag["TagKey"]: tag.get("TagValue", "") for tag in backend.tagger.list_tags_for_resource(key.id)["Tags"]}
+    return kms.KmsKey(
+        arn=key.arn, key_id=key.id, account=key.account_id, region=key.region, state=key.key_state,
+        key_spec=key.key_spec, key_usage=key.key_usage, origin=key.origin, manager=key.key_manager,
+        policy=policy if isinstance(policy, dict) else None, tags=tags, multi_region=bool(key.multi_region),
+    )
+
+
+def kms_key(account: str, region: str, key_id: str) -> kms.KmsKey | None:
+    """The key ``key_id`` (its ID, any case) of the account in the region, or None."""
+    backend = _kms_backend(account, region)
+    if backend is None:
+        return None
+    key = backend.keys.get(key_id) or next((k for k in list(backend.keys.values())
+                                             if k.id.lower() == key_id.lower()), None)
+    return _kms_record(backend, key) if key is not None else None
+
+
+def kms_alias_target(account: str, region: str, alias_name: str) -> str | None:
+    """The key ID an alias of the account points to, or None; never creates the key of a reserved AWS alias (moto
+    would, with a customer key's default policy)."""
+    backend = _kms_backend(account, region)
+    if backend is None:
+        return None
+    return next((key.id for key in list(backend.keys.values()) if alias_name in key.aliases), None)
+
+
+def kms_key_aliases(account: str, region: str, key_id: str) -> list[str]:
+    backend = _kms_backend(account, region)
+    key = backend.keys.get(key_id) if backend is not None else None
+    return sorted(key.aliases) if key is not None else []
+
+
+def kms_ciphertext_key_id(blob: bytes) -> str | None:
+    """The key ID a moto ciphertext blob names, or None if ``blob`` is no moto ciphertext."""
+    if len(blob) <= _CIPHERTEXT_KEY_ID_BYTES:
+        return None
+    try:
+        return blob[:_CIPHERTEXT_KEY_ID_BYTES].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def kms_keys_with_id(region: str, key_id: str) -> list[kms.KmsKey]:
+    """Every key of that ID in the region, whichever account holds it (key IDs are UUIDs: one, or none)."""
+    from moto.kms.models import kms_backends
+
+    found = []
+    for account in list(kms_backends.keys()):
+        record = kms_key(account, region, key_id)
+        if record is not None:
+            found.append(record)
+    return found
+
+
+def kms_create_aws_managed_key(account: str, region: str, alias_name: str, description: str,
+                               policy: dict[str, Any]) -> kms.KmsKey:
+    """The AWS managed key of ``alias_name`` in the account, created the first time it is asked for (AWS creates
+    it on first use); an AWS managed key's KeyManager is AWS (API_KeyMetadata.html)."""
+    from moto.kms.models import kms_backends
+
+    with _aws_managed_keys_lock:
+        backend = kms_backends[account][region]
+        existing = kms_alias_target(account, region, alias_name)
+        if existing is None:
+            key = backend.create_key(json.dumps(policy), "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", description, None)
+            key.key_manager = "AWS"
+            backend.create_alias(key.id, alias_name)
+            existing = key.id
+    record = kms_key(account, region, existing)
+    assert record is not None
+    return record
+
+
+# moto 5.2.5's KmsBackend.enable_key, disable_key, schedule_key_deletion and cancel_key_deletion index its keys by
+# the KeyId as given, so a key ARN (which KMS accepts) fails there with a KeyError; they get the key ID.
+_KMS_BY_KEY_ID = frozenset({"EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion"})
+
+
+def kms_params_for_moto(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters moto needs for a KMS operation whose keys the gate named by ARN."""
+    key = params.get("KeyId")
+    if operation in _KMS_BY_KEY_ID and isinstance(key, str) and ":key/" in key:
+        return {**params, "KeyId": key.rsplit(":key/", 1)[1]}
+    return params
+
+
+def _disabled_kms_policy_check(self: Any, key_id: str, action: str) -> None:
+    """moto's KMS applies a key policy's Deny statements to DescribeKey by itself, ignoring principals and
+    conditions; the gate has already evaluated the key policy."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -316,9 +527,11 @@ class MotoSettings:
         self._environ: dict[str, str] = {}
         self._no_auth_count: Any = None
         self._get_permission: Any = None
+        self._validate_key_policy: Any = None
 
     def configure(self) -> None:
         from moto import settings
+        from moto.kms.responses import KmsResponse
         from moto.s3.models import FakeBucket
 
         for name in _ENV_OVERRIDES:
@@ -331,11 +544,14 @@ class MotoSettings:
         # (a TLS-only policy would deny HTTPS requests too); the gate has already evaluated the bucket policy.
         self._get_permission = FakeBucket.__dict__.get("get_permission")
         FakeBucket.get_permission = _bucket_permission_neutral
+        self._validate_key_policy = KmsResponse.__dict__.get("_validate_key_policy")
+        KmsResponse._validate_key_policy = _disabled_kms_policy_check
         _give_delete_markers_dispose()
         install_recorder()
 
     def restore(self) -> None:
         from moto import settings
+        from moto.kms.responses import KmsResponse
         from moto.s3.models import FakeBucket
 
         os.environ.update(self._environ)
@@ -346,6 +562,9 @@ class MotoSettings:
         if self._get_permission is not None:
             FakeBucket.get_permission = self._get_permission
             self._get_permission = None
+        if self._validate_key_policy is not None:
+            KmsResponse._validate_key_policy = self._validate_key_policy
+            self._validate_key_policy = None
 
 
 def _give_delete_markers_dispose() -> None:
@@ -377,7 +596,8 @@ def reset() -> None:
 @dataclass(frozen=True)
 class Execution:
     """One thing moto did for a request: ``kind`` "action" (its authorization hook: service, action, S3 bucket
-    and key), "s3" (an S3 backend call: method, bucket, key) or "param" (a handler read parameter ``name``)."""
+    and key), "s3" (an S3 backend call: method, bucket, key), "kms" (a KMS backend call: method, ``key`` the key
+    ARN it acts on) or "param" (a handler read parameter ``name``)."""
 
     kind: str
     service: str
@@ -477,16 +697,63 @@ def _wrap_s3_backend(backend_class: type) -> None:
         setattr(backend_class, method_name, make(original, signature, method_name, locate))
 
 
+# The KmsBackend arguments that name a key, and the ciphertext whose key a call decrypts with.
+_KMS_KEY_ARGUMENTS = ("key_id", "target_key_id", "destination_key_id", "key_id_or_arn", "arn")
+
+
+def _kms_keys_named(backend: Any, arguments: dict[str, Any]) -> list[str]:
+    """The key ARNs a KmsBackend call acts on, as ``backend`` reads its arguments (aliases looked up without
+    creating anything)."""
+    names = [arguments[name] for name in _KMS_KEY_ARGUMENTS if isinstance(arguments.get(name), str)]
+    blob = arguments.get("ciphertext_blob")
+    if isinstance(blob, bytes):
+        names.append(kms_ciphertext_key_id(blob) or "")
+    found = []
+    for name in names:
+        alias = backend.get_alias_name(name)
+        if alias.startswith("alias/"):
+            key_id = next((key.id for key in list(backend.keys.values()) if alias in key.aliases), alias)
+        else:
+            key_id = backend.get_key_id(name)
+        found.append(arns.kms_key(backend.region_name, backend.account_id, key_id))
+    return found
+
+
+def _wrap_kms_backend(backend_class: type) -> None:
+    """Record the keys every public KmsBackend call acts on (Execution kind "kms", ``key`` the key ARN)."""
+    import inspect
+
+    for method_name, original in list(vars(backend_class).items()):
+        if method_name.startswith("_") or not inspect.isfunction(original):
+            continue
+        signature = inspect.signature(original)
+
+        def make(original: Any, signature: inspect.Signature, method_name: str) -> Any:
+            @wraps(original)
+            def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+                if getattr(_local, "executions", None) is not None:
+                    arguments = dict(signature.bind_partial(self, *args, **kwargs).arguments)
+                    for key_arn in _kms_keys_named(self, arguments):
+                        _record(Execution("kms", "kms", method_name, key=key_arn))
+                return original(self, *args, **kwargs)
+            return recorded
+
+        setattr(backend_class, method_name, make(original, signature, method_name))
+
+
 @lru_cache(maxsize=1)
 def install_recorder() -> None:
     """Wrap moto's authorization hooks, the S3 backend and ``_get_param`` (once per process)."""
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.core.responses import BaseResponse
+    from moto.kms.models import KmsBackend
+    from moto.kms.responses import KmsResponse
     from moto.s3.models import S3Backend
 
     normal = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
     s3_hook = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
     get_param = BaseResponse._get_param
+    kms_get_param = KmsResponse._get_param  # KMS reads its JSON body itself
 
     @wraps(normal)
     def normal_action(self: Any, resource: str = "*") -> None:
@@ -505,7 +772,16 @@ def install_recorder() -> None:
             _record(Execution("param", str(getattr(self, "service_name", "")), param_name, value=value))
         return value
 
+    @wraps(kms_get_param)
+    def read_kms_param(self: Any, param_name: str, if_none: Any = None) -> Any:
+        value = kms_get_param(self, param_name, if_none)
+        if isinstance(value, str):
+            _record(Execution("param", "kms", param_name, value=value))
+        return value
+
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = normal_action
     ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = s3_action
     BaseResponse._get_param = read_param
+    KmsResponse._get_param = read_kms_param
     _wrap_s3_backend(S3Backend)
+    _wrap_kms_backend(KmsBackend)

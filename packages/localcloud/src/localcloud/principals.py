@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from localcloud import arns, moto_adapter
+from localcloud import arns, kms, moto_adapter
 from localcloud.evaluator import LAMBDA_SOURCE_FUNCTION_ARN, Caller
 
 TOTP_STEP_SECONDS = 30
@@ -477,8 +477,8 @@ class RoleRecord:
 
 
 class MotoDirectory:
-    """Read-only questions about moto's state (through ``localcloud.moto_adapter``), answered the way the gate
-    and ``actions`` need them."""
+    """Questions about moto's state (through ``localcloud.moto_adapter``), answered the way the gate and
+    ``actions`` need them; read-only but for the AWS managed KMS key made on first use (``kms_aws_managed_key``)."""
 
     def bucket_account(self, bucket: str) -> str | None:
         """The account that owns ``bucket``, or None if no account has it."""
@@ -517,6 +517,10 @@ class MotoDirectory:
         if backend is None:
             return None
         return next((role.arn for role in list(backend.roles.values()) if role.name == name), None)
+
+    def has_account(self, account: str) -> bool:
+        """Whether the account is one of this cloud's (moto has IAM state for it)."""
+        return moto_adapter.iam_backend(account) is not None
 
     def user_arn(self, account: str, name: str) -> str | None:
         backend = moto_adapter.iam_backend(account)
@@ -565,3 +569,33 @@ class MotoDirectory:
         except (moto_adapter.MotoNotFound, moto_adapter.MotoClientError):
             return False
         return True
+
+    # --- KMS ---------------------------------------------------------------------------------------------------
+
+    def kms_key(self, account: str, region: str, key_id: str) -> kms.KmsKey | None:
+        return moto_adapter.kms_key(account, region, key_id)
+
+    def kms_key_by_arn(self, key_arn: str) -> kms.KmsKey | None:
+        name = kms.parse_key_name(key_arn)
+        if name is None or name.form != kms.KEY_ARN or name.account is None or name.region is None:
+            return None
+        assert name.key_id is not None
+        return moto_adapter.kms_key(name.account, name.region, name.key_id)
+
+    def kms_alias_target(self, account: str, region: str, alias_name: str) -> str | None:
+        return moto_adapter.kms_alias_target(account, region, alias_name)
+
+    def kms_ciphertext_keys(self, region: str, blob: bytes) -> list[kms.KmsKey] | None:
+        """The keys of the Region holding the key ID a ciphertext names (one, or none); None for a blob that is no
+        ciphertext."""
+        key_id = moto_adapter.kms_ciphertext_key_id(blob)
+        return moto_adapter.kms_keys_with_id(region, key_id) if key_id is not None else None
+
+    def kms_aws_managed_key(self, account: str, region: str, alias_name: str) -> kms.KmsKey | None:
+        """The AWS managed key of a predefined alias, created the first time it is asked for, as AWS creates it
+        (API_DescribeKey.html, KeyId; UsingKMSEncryption.html): the one write of this directory. Only aws/s3 is
+        emulated (None for the others)."""
+        if alias_name != kms.S3_MANAGED_ALIAS:
+            return None
+        return moto_adapter.kms_create_aws_managed_key(account, region, alias_name, kms.S3_MANAGED_KEY_DESCRIPTION,
+                                                       kms.aws_managed_s3_policy(account, region))

@@ -34,7 +34,7 @@ def trust(principal: Mapping[str, Any] | str, **extra: Any) -> dict[str, Any]:
 
 
 class Builder:
-    """Creates IAM users, roles and buckets through the gate, as each account's deployer."""
+    """Creates IAM users, roles, buckets and KMS keys through the gate, as each account's deployer."""
 
     def __init__(self, cloud: LocalCloud) -> None:
         self.cloud = cloud
@@ -75,6 +75,19 @@ class Builder:
         if bucket_policy:
             s3.put_bucket_policy(Bucket=name, Policy=policy(*bucket_policy))
         return name
+
+    def key(self, account: str, key_policy: list[Mapping[str, Any]] | None = None, *, alias: str | None = None) -> str:
+        """A KMS key made by the account's deployer: its key ARN. Without ``key_policy`` the key gets the default key
+        policy (the account root, kms:*); with one, the lockout safety check is bypassed, so a policy that leaves the
+        deployer out can be written."""
+        kms = self.cloud.client("kms", account)
+        kwargs: dict[str, Any] = {}
+        if key_policy is not None:
+            kwargs = {"Policy": policy(*key_policy), "BypassPolicyLockoutSafetyCheck": True}
+        arn = str(kms.create_key(**kwargs)["KeyMetadata"]["Arn"])
+        if alias:
+            kms.create_alias(AliasName=f"alias/{alias}", TargetKeyId=arn)
+        return arn
 
     def assume(self, role_arn: str, *, credentials: Mapping[str, str] | None = None, account: str | None = None,
                **kwargs: Any) -> dict[str, str]:

@@ -45,12 +45,22 @@ SINGLE_VS_MULTI = "reference_policies_condition-single-vs-multi-valued-context-k
 CONFUSED_DEPUTY = "confused-deputy.html"
 DISABLE_PERMISSIONS = "id_credentials_temp_control-access_disable-perms.html"
 SOURCE_FUNCTION_ARN = "permissions-source-function-arn.html"  # Lambda Developer Guide
+# KMS Developer Guide
+KEY_POLICIES = "key-policies.html"
+KEY_POLICY_DEFAULT = "key-policy-default.html"
+KEY_POLICY_EXTERNAL = "key-policy-modifying-external-accounts.html"
+KMS_IAM_POLICIES = "iam-policies.html"
+KMS_CONDITIONS = "conditions-kms.html"
+# Amazon S3 User Guide
+S3_SSE_KMS = "UsingKMSEncryption.html"
+S3_BUCKET_KEYS = "bucket-key.html"
 
 PAGES = {
     EVAL_LOGIC, CROSS_ACCOUNT, PRINCIPAL, NOT_PRINCIPAL, OPERATORS, MULTI_VALUE, SET_OPERATORS, ACTION, RESOURCE,
     NOT_ACTION, NOT_RESOURCE, BOUNDARIES, SESSION_POLICIES, REVOKE, ASSUME_ROLE, GET_CALLER_IDENTITY, SWITCH_ROLE,
     CONDITION_KEYS, VARIABLES, S3_ACTIONS, SESSION_TAGS, SOURCE_IDENTITY, SINGLE_VS_MULTI, CONFUSED_DEPUTY,
-    DISABLE_PERMISSIONS, SOURCE_FUNCTION_ARN,
+    DISABLE_PERMISSIONS, SOURCE_FUNCTION_ARN, KEY_POLICIES, KEY_POLICY_DEFAULT, KEY_POLICY_EXTERNAL,
+    KMS_IAM_POLICIES, KMS_CONDITIONS, S3_SSE_KMS, S3_BUCKET_KEYS,
 }
 
 

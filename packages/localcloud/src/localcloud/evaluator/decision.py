@@ -7,7 +7,7 @@ policies that determined the decision and the policies that errored. ``Decision`
   did), the three outcomes of reference_policies_evaluation-logic_AccessPolicyLanguage_Interplay.html;
 - ``missing_allow``: for an implicit deny, the policy kind that did not allow, which is what AWS's access-denied
   message names ("because no identity-based policy allows ...", "... no permissions boundary allows ...", "... no
-  session policy allows ...", "... no resource-based policy allows ...";
+  session policy allows ...", "... no resource-based policy allows ..." (KMS says the same of a key policy);
   troubleshoot_access-denied.html); None when the denial is not about a policy kind (the root user assuming a role,
   or a decision the gate makes itself);
 - ``determining``: the statements that decided: for an allow the allowing statements of every policy kind that had
@@ -28,7 +28,10 @@ BOUNDARY = "permissions boundary"
 SESSION = "session policy"
 RESOURCE = "resource policy"
 TRUST = "role trust policy"
-POLICY_KINDS = (IDENTITY, BOUNDARY, SESSION, RESOURCE, TRUST)
+KEY = "key policy"  # a KMS key's resource policy, which must always allow (key-policies.html)
+POLICY_KINDS = (IDENTITY, BOUNDARY, SESSION, RESOURCE, TRUST, KEY)
+# The kinds whose statements name principals: they apply to the resource side of a request.
+RESOURCE_SIDE_KINDS = (RESOURCE, TRUST, KEY)
 
 # Decision effects.
 ALLOW = "allow"
@@ -43,7 +46,7 @@ class StatementRef:
 
     ``policy`` is the 0-based position of the document among the policies of its kind as the Caller or AccessRequest
     lists them (identity policies in ``Caller.identity_policies`` order; session policies in
-    ``Caller.all_session_policies`` order; 0 for the boundary, the resource policy and the trust policy). The
+    ``Caller.all_session_policies`` order; 0 for the boundary, the resource, trust and key policy). The
     evaluator gets bare documents, so it knows no policy names; the caller can map the position back to one.
     """
 

@@ -17,6 +17,13 @@ calling and which policies apply; this module decides. Sources (IAM User Guide u
   under an explicit deny.
 - id_roles_use_switch-role-console.html: the root user cannot assume a role (STS answers "Roles may not be assumed
   by root accounts").
+- KMS Developer Guide, key-policies.html: "Unless the key policy explicitly allows it, you cannot use IAM policies to
+  allow access to a KMS key. Without permission from the key policy, IAM policies that allow permissions have no
+  effect", for every principal, "including the account root user or key creator"; key-policy-default.html: a key
+  policy statement naming the account (``arn:aws:iam::ACCOUNT:root``) "enables IAM policies", so the caller's
+  identity policy must then allow too; key-policy-modifying-external-accounts.html: another account's principal
+  needs the key policy (naming its account or itself) and its own identity policy. A request flagged
+  ``key_policy`` is decided by those rules (``_decide_key``); an explicit Deny still wins first.
 
 Session policies. The inline ``Policy`` and the managed ``PolicyArns`` (up to 10) of AssumeRole are one policy type,
 "session policies", combined like the policies of any one type: the session may do what ANY of them allows, and that
@@ -56,6 +63,7 @@ from localcloud.evaluator.decision import (
     EXPLICIT_DENY,
     IDENTITY,
     IMPLICIT_DENY,
+    KEY,
     RESOURCE,
     SESSION,
     TRUST,
@@ -149,6 +157,8 @@ class AccessRequest:
 
     ``resource_policy`` is the bucket policy for S3, and for sts:AssumeRole (and the STS actions evaluated with it)
     the role's trust policy. ``resource_account`` None means the caller's own account (or not account-scoped).
+    ``key_policy`` says that ``resource_policy`` is a KMS key's key policy, which must allow every request on the
+    key (None then means a key without one: nobody may use it).
     """
 
     caller: Caller
@@ -157,6 +167,7 @@ class AccessRequest:
     resource_account: str | None
     context: Mapping[str, Any] = field(default_factory=dict)
     resource_policy: Mapping[str, Any] | None = None
+    key_policy: bool = False
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -368,22 +379,48 @@ def _decide_resource(evaluation: _Evaluation) -> Decision:
     return _both_sides(evaluation, grant)
 
 
+def _decide_key(evaluation: _Evaluation) -> Decision:
+    """A KMS key: its key policy must allow, in the key's own account too, and even the root user
+    (key-policies.html). Then the same grants as any resource policy: naming the caller stands alone in the
+    same account, naming the account delegates to its identity policies, and another account's caller needs its
+    identity allow as well (key-policy-modifying-external-accounts.html)."""
+    caller = evaluation.caller
+    if evaluation.request.resource_policy is None:
+        return _implicit(f"the KMS key has no {KEY}, so nobody can use it", KEY)
+    grant = evaluation.assessment.strongest_allow(KEY)
+    if grant is None:
+        return _implicit(f"no {KEY} allows {caller.arn} to {evaluation.what}", KEY)
+    hits = evaluation.assessment.allows_of(KEY)
+    if caller.kind == "service":
+        return _allowed(f"allowed by {grant.statement.described} for service {caller.arn}", grant, hits)
+    if caller.kind == "root":
+        # The root user has no identity policies and needs none in its own account; the key policy allowed it
+        # (naming its account is naming it: reference_policies_elements_principal.html).
+        return _allowed(f"allowed by {grant.statement.described} for the root user of account {caller.account}",
+                        grant, hits)
+    if evaluation.cross_account:
+        return _both_sides(evaluation, grant)
+    return _same_account_grant(evaluation, grant)
+
+
 def evaluate(request: AccessRequest) -> Decision:
     """Decide whether AWS would allow ``request``: explicit deny, then the grants each policy kind can give."""
     if is_always_allowed(request.action):
         page = ALWAYS_ALLOWED_ACTIONS[request.action.lower()]
         return Decision(True, f"{request.action} is always allowed ({page})", effect=ALLOW)
     trust = is_trust_policy_action(request.action)
+    kind = TRUST if trust else KEY if request.key_policy else RESOURCE
     statements = [
         *_caller_statements(request.caller),
-        *statements_of((request.resource_policy,), TRUST if trust else RESOURCE),
+        *statements_of((request.resource_policy,), kind),
     ]
     context = _build_context(request)
     assessment = assess(statements, request.action, request.resource, request.caller, context)
     evaluation = _Evaluation(request=request, assessment=assessment)
     decision = _explicit_deny(evaluation)
     if decision is None:
-        decision = _decide_trust(evaluation) if trust else _decide_resource(evaluation)
+        decide = _decide_trust if trust else _decide_key if request.key_policy else _decide_resource
+        decision = decide(evaluation)
     return _with_errors(decision, assessment.errors)
 
 

@@ -7,7 +7,9 @@ all the statements that could not be evaluated (decision.py). Standard library o
   and lets a Deny stand (fail closed).
 - reference_policies_variables.html: a statement whose policy variable cannot be filled "is invalid": it applies
   neither as an Allow nor as a Deny.
-- reference_policies_elements_principal.html, ..._notprincipal.html: how a resource or trust policy names the caller.
+- reference_policies_elements_principal.html, ..._notprincipal.html: how a resource, trust or key policy names the
+  caller (KMS Developer Guide, key-policies.html: a key policy's Principal element works as in other resource
+  policies).
 - Lambda Developer Guide, permissions-source-function-arn.html: keys only identity-based policies can use
   (``session_keys.IDENTITY_POLICY_ONLY_KEYS``) are missing from the context a resource or trust policy sees.
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcloud.evaluator.conditions import evaluate_condition_block
-from localcloud.evaluator.decision import RESOURCE, TRUST, StatementRef
+from localcloud.evaluator.decision import RESOURCE_SIDE_KINDS, TRUST, StatementRef
 from localcloud.evaluator.matching import (
     VARIABLES_VERSION,
     ContextValues,
@@ -153,7 +155,7 @@ def _assess_one(
             return None
         if not _resource_applies(statement, resource, variables):
             return None
-        if statement.kind in (RESOURCE, TRUST):
+        if statement.kind in RESOURCE_SIDE_KINDS:
             naming = _principal_naming(statement, caller)
             if naming is None:
                 return None
@@ -182,7 +184,7 @@ def assess(
     for statement in statements:
         if statement.effect not in ("Allow", "Deny"):
             continue  # an invalid Effect grants and denies nothing
-        seen = resource_side if statement.kind in (RESOURCE, TRUST) else context
+        seen = resource_side if statement.kind in RESOURCE_SIDE_KINDS else context
         hit = _assess_one(statement, action, resource, caller, seen, result.errors)
         if hit is not None:
             (result.allows if statement.effect == "Allow" else result.denies).append(hit)

@@ -12,11 +12,14 @@ Every request runs through one ``HandlerChain`` (localcloud.gate.chain):
     build_context         the request context: aws:PrincipalArn, aws:SecureTransport, aws:CurrentTime, ...,
                           and for a member of the cloud's organization aws:PrincipalOrgID and aws:PrincipalOrgPaths
     before_authorize      per-operation checks registered in OPERATIONS (MFA codes, session requests, regions,
-                          Lambda runtimes), and the refusal of what is not emulated (S3, Organizations)
+                          Lambda runtimes, KMS key policies, the KMS calls S3 makes for the caller), and the
+                          refusal of what is not emulated (S3,
+                          Organizations, KMS)
     authorize             localcloud.evaluator.evaluate for every check; a denial never reaches moto
     after_authorize       per-operation steps that come after authorization (durations, upload IDs, MD5, AWS
                           managed policies named by an IAM request loaded into its account (iam.py), a
-                          function's runtime)
+                          function's runtime, the state of a KMS key (kms.py, s3_kms.py), the encryption an
+                          S3 object is written with (s3_kms.py))
     dispatch              the operation's answer in OPERATIONS, or moto (``forward``)
 
 Handlers raise ``GateError``s; one exception handler renders them in the request's protocol (errors.py).
@@ -44,7 +47,8 @@ from werkzeug.wrappers import Response
 
 from localcloud import moto_adapter
 from localcloud.actions import Check, preload, service_protocol
-from localcloud.gate import auth, authorize, iam, invariant, lambdas, logs, organizations, parse, reading, s3, sts
+from localcloud.gate import (auth, authorize, iam, invariant, kms, lambdas, logs, organizations, parse, reading, s3,
+                             s3_kms, sts)
 from localcloud.gate.chain import HandlerChain, RequestHandler, index_of
 from localcloud.gate.errors import GateError, ReadingMismatch, error_response, render
 from localcloud.gate.exchange import Exchange, GateDecision
@@ -87,11 +91,17 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("lambda", "InvokeWithResponseStream"): Operation(answer=lambdas.not_emulated),
     # Answered from the cloud's organization, never by moto's Organizations backend (gate/organizations.py).
     ("organizations", "DescribeOrganization"): Operation(answer=organizations.describe_organization),
+    ("kms", "ScheduleKeyDeletion"): Operation(answer=kms.key_deletion),
+    ("kms", "CancelKeyDeletion"): Operation(answer=kms.key_deletion),
+    ("kms", "ListAliases"): Operation(answer=kms.list_aliases),
     ("s3", "DeleteObjects"): Operation(answer=s3.delete_objects),
     ("s3", "GetObject"): Operation(answer=s3.read_object),
     ("s3", "HeadObject"): Operation(answer=s3.read_object),
-    **{("s3", name): _S3_UPLOAD for name in ("UploadPart", "UploadPartCopy", "CompleteMultipartUpload",
-                                               "AbortMultipartUpload", "ListParts")},
+    ("s3", "PutObject"): Operation(answer=s3_kms.write_object),
+    ("s3", "CopyObject"): Operation(answer=s3_kms.write_object),
+    ("s3", "CreateMultipartUpload"): Operation(answer=s3_kms.create_upload),
+    **{("s3", name): _S3_UPLOAD for name in ("UploadPart", "UploadPartCopy", "AbortMultipartUpload", "ListParts")},
+    ("s3", "CompleteMultipartUpload"): Operation(after=(s3.bind_upload,), answer=s3_kms.complete_upload),
 }
 _DEFAULT = Operation()
 
@@ -106,12 +116,17 @@ def before_authorize(gate: Gate, ex: Exchange) -> Response | None:
     if ex.plan.service == "s3":
         s3.check_emulated(gate, ex)
         s3.check_region(gate, ex)
+        s3_kms.plan_encryption(gate, ex)
     if ex.plan.service == "logs":
         logs.name_the_log_group(gate, ex)
     if ex.plan.service == "iam":
         iam.refuse_ignored_inputs(gate, ex)
     if ex.plan.service == "organizations":
         organizations.check_emulated(gate, ex)
+    if ex.plan.service == "kms":
+        kms.check_emulated(gate, ex)
+        kms.canonical_body(gate, ex)
+        kms.check_policy(gate, ex)
     sts.session_token_limits(gate, ex)
     for handler in _operation(ex).before:
         answer = handler(gate, ex)
@@ -124,8 +139,11 @@ def after_authorize(gate: Gate, ex: Exchange) -> Response | None:
     assert ex.plan is not None
     if ex.plan.service == "s3":
         s3.check_content_md5(gate, ex)
+        s3_kms.apply_encryption(gate, ex)
     if ex.plan.service == "iam":
         iam.load_named_aws_policies(gate, ex)
+    if ex.plan.service == "kms":
+        kms.check_key_state(gate, ex)
     for handler in _operation(ex).after:
         handler(gate, ex)
     return None
@@ -215,7 +233,7 @@ class Gate:
     def forward(self, ex: Exchange) -> Response:
         """moto runs the canonical request in the caller's account; what it executed must be what was authorized."""
         assert ex.request is not None and ex.signed is not None and ex.principal is not None and ex.plan is not None
-        environ = reading.moto_environ(ex.environ, ex.request, ex.signed, self._moto_account(ex), ex.plan.operation)
+        environ = reading.moto_environ(ex.environ, ex.request, ex.signed, self.moto_account(ex), ex.plan.operation)
         with moto_adapter.recording() as executions:
             app_iter, status, headers = run_wsgi_app(self.app, environ)
             try:
@@ -226,24 +244,32 @@ class Gate:
                     close()
         problems = invariant.violations(ex.plan, executions)
         if problems:
-            message = f"{ex.plan.service}:{ex.plan.operation}: " + "; ".join(problems)
-            log.error("reading mismatch: %s", message)
-            with self._history.lock:
-                self._history.violations.append(message)
-            invariant.record(message)
-            raise ReadingMismatch(message)
+            self.violation(f"{ex.plan.service}:{ex.plan.operation}: " + "; ".join(problems))
         response = Response(body, status=status, headers=[(k, v) for k, v in headers.items()
                                                           if k.lower() != "content-length"])
         return response
 
-    def _moto_account(self, ex: Exchange) -> str:
+    def violation(self, message: str) -> None:
+        """moto executed something other than what was authorized: recorded, and the request fails (500)."""
+        log.error("reading mismatch: %s", message)
+        with self._history.lock:
+            self._history.violations.append(message)
+        invariant.record(message)
+        raise ReadingMismatch(message)
+
+    def moto_account(self, ex: Exchange) -> str:
         """The account moto acts in: the caller's, except that a request on an existing bucket acts in the bucket
         owner's (moto keeps object tags and other per-account state there; a cross-account caller's tags would
-        otherwise land in the caller's own account), and a Lambda request in the account of the function it names
-        (moto would look the name up in the caller's)."""
+        otherwise land in the caller's own account), a Lambda request in the account of the function it names
+        (moto would look the name up in the caller's), and a KMS request in the account of its key."""
         assert ex.plan is not None and ex.principal is not None
         if ex.plan.service == "lambda" and ex.plan.checks:
             return ex.plan.checks[0].resource_account or ex.principal.caller.account or ""
+        if ex.plan.service == "kms":
+            # moto looks a key up in the account it acts in; a key of another account (the classification lets
+            # through only one account's keys per request) is acted on in its own.
+            owners = {check.resource_account for check in ex.plan.checks if check.key_policy}
+            return next(iter(owners), None) or ex.principal.caller.account or ""
         bucket = ex.plan.params.get("Bucket") if ex.plan.service == "s3" else None
         owner = self.directory.bucket_account(bucket) if bucket else None
         return owner or ex.principal.caller.account or ""
@@ -290,12 +316,15 @@ class Gate:
     def decisions_for(self, action: str) -> list[GateDecision]:
         return [decision for decision in list(self.decisions) if decision.action.lower() == action.lower()]
 
-    def record(self, ex: Exchange, check: Check, decision: Decision) -> None:
+    def record(self, ex: Exchange, check: Check, decision: Decision,
+               context: Mapping[str, Any] | None = None) -> None:
+        """Keep one decision, with the request context it was made in (``context``: as the evaluator saw it)."""
         principal = ex.principal.caller.arn if ex.principal else "anonymous"
         self._history.decisions.append(GateDecision(
             time=ex.now, principal=principal, action=check.action, resource=check.resource,
             allowed=decision.allowed, reason=decision.reason, operation=ex.plan.operation if ex.plan else "",
             access_key_id=ex.principal.access_key_id if ex.principal else None,
+            context=dict(context if context is not None else {**ex.context, **check.context}),
         ))
         log.debug("decision principal=%s action=%s resource=%s allowed=%s reason=%s",
                   principal, check.action, check.resource, decision.allowed, decision.reason)

@@ -24,6 +24,7 @@ class GateDecision:
     reason: str
     operation: str = ""
     access_key_id: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)  # the request context the decision was made in
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Exchange:
     mfa_verified: bool = False
     denied_items: list[Mapping[str, str]] = field(default_factory=list)
     session: Any = None  # AssumeRole: what the new session carries (localcloud.gate.sts.SessionRequest)
+    sse: Any = None  # S3 with SSE-KMS: what the object is encrypted with (localcloud.gate.s3_kms.Encryption)
 
     @property
     def secure(self) -> bool:

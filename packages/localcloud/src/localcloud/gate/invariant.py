@@ -1,8 +1,8 @@
 """The invariant that makes denial tests mean something: moto executed exactly what the gate authorized.
 
 After moto answers, ``violations(plan, executions)`` compares what moto's handlers did (``moto_adapter.Execution``:
-its authorization hooks, the S3 backend calls, the parameters it read) with the operation and resources of the
-gate's plan. Any difference is a request shape the gate reads one way and moto another; the gate then answers 500
+its authorization hooks, the S3 and KMS backend calls, the parameters it read) with the operation and resources of
+the gate's plan. Any difference is a request shape the gate reads one way and moto another; the gate then answers 500
 and records it (``gate.violations``), and the test suite fails on it (tests/conftest.py).
 """
 
@@ -73,8 +73,23 @@ def violations(plan: ActionPlan, executions: Iterable[Execution]) -> list[str]:
         problems += _s3_violations(plan, found)
     else:
         problems += _named_violations(plan, actions)
-        problems += _param_violations(plan, [e for e in found if e.kind == "param"])
+        names = _KMS_KEY_PARAMETERS if plan.service == "kms" else RESOURCE_PARAMETERS
+        problems += _param_violations(plan, [e for e in found if e.kind == "param"], names)
+    if plan.service == "kms":
+        problems += _kms_violations(plan, [e for e in found if e.kind == "kms"])
     return problems
+
+
+# The KMS parameters that name a key or an alias: moto must read them as the gate wrote them (key ARNs).
+_KMS_KEY_PARAMETERS = frozenset({"KeyId", "TargetKeyId", "DestinationKeyId", "SourceKeyId", "AliasName"})
+
+
+def _kms_violations(plan: ActionPlan, calls: list[Execution]) -> list[str]:
+    """Every key moto's KMS acted on is one the gate authorized, or (ListAliases) named as a filter."""
+    authorized = {check.resource for check in plan.checks if check.key_policy}
+    authorized |= {str(plan.params[name]) for name in _KMS_KEY_PARAMETERS if name in plan.params}
+    return [f"moto's KMS {call.name} acted on {call.key}; the gate authorized {sorted(authorized)}"
+            for call in calls if call.key not in authorized]
 
 
 def _named_violations(plan: ActionPlan, actions: list[Execution]) -> list[str]:
@@ -82,10 +97,10 @@ def _named_violations(plan: ActionPlan, actions: list[Execution]) -> list[str]:
             for e in actions if e.name != plan.operation]
 
 
-def _param_violations(plan: ActionPlan, reads: list[Execution]) -> list[str]:
+def _param_violations(plan: ActionPlan, reads: list[Execution], names: frozenset[str]) -> list[str]:
     problems = []
     for read in reads:
-        if read.name not in RESOURCE_PARAMETERS:
+        if read.name not in names:
             continue
         authorized = plan.params.get(read.name)
         if authorized is None or str(authorized) != read.value:

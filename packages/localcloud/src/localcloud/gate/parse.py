@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
 
-from localcloud import actions, sigv4
+from localcloud import actions, kms_actions, sigv4
 from localcloud.gate import reading
 from localcloud.gate.errors import AmbiguousRequest, AuthenticationFailed, GateError
 from localcloud.gate.timefmt import iso
@@ -41,6 +41,8 @@ def classify(gate: Gate, ex: Exchange) -> Response | None:
         raise _unexpected(ex, error) from None
     except actions.UnknownOperation as error:
         raise GateError(400, "InvalidAction", f"localcloud cannot tell which operation this is: {error}") from None
+    except kms_actions.KmsRequestError as error:  # KMS answers it without authorizing: no such key, alias, ...
+        raise GateError(error.status, error.code, error.message) from None
     gate.count(ex.plan.action)
     return None
 
@@ -75,6 +77,9 @@ def build_context(gate: Gate, ex: Exchange) -> Response | None:
         "aws:CurrentTime": iso(ex.now),
         "aws:EpochTime": str(int(ex.now.timestamp())),
         "aws:RequestedRegion": ex.signed.region,
+        # "always included": false when the principal calls directly (reference_policies_condition-keys.html);
+        # true only in a request a service makes for the principal (authorize.context_for).
+        "aws:ViaAWSService": "false",
     }
     # The one place a principal gets aws:PrincipalOrgID and aws:PrincipalOrgPaths: only principals of member
     # accounts have them (users, role sessions, federated users alike). A service principal belongs to no account

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from localcloud import arns, moto_adapter, sigv4
 from localcloud.actions import Check
-from localcloud.gate import authorize, reading
+from localcloud.gate import authorize, reading, s3_kms
 from localcloud.gate.errors import AccessDenied, GateError, render
 
 if TYPE_CHECKING:
@@ -183,12 +183,14 @@ def read_object(gate: Gate, ex: Exchange) -> Response:
     s3:ListBucket limited by s3:prefix (absent from a GetObject) does not count."""
     assert ex.plan is not None
     response = gate.forward(ex)
+    s3_kms.verify_read(gate, ex, response)
     bucket = str(ex.plan.params.get("Bucket") or "")
     if response.status_code != 404 or not _missing_key(gate, ex, response, bucket):
         return response
     check = Check("s3:ListBucket", arns.s3(bucket), gate.directory.bucket_account(bucket), bucket=bucket)
-    decision = authorize.decide(gate, ex, check)
-    gate.record(ex, check, decision)
+    context = authorize.context_for(ex, check)
+    decision = authorize.decide(gate, ex, check, context)
+    gate.record(ex, check, decision, context)
     if decision.allowed:
         return response
     return render(AccessDenied("Access Denied"), "rest-xml", request_id=ex.request_id, service="s3", head=ex.head)
