@@ -256,6 +256,9 @@ class DeployMocks(pulumi.runtime.Mocks):
         if unsupported:
             raise DeployError(f"{typ} '{name}': input {', '.join(unsupported)} is not supported by localcloud "
                               f"(it applies {', '.join(sorted(kind.inputs))}); nothing was deployed for it")
+        problems = kind.problems(inputs)
+        if problems:
+            raise DeployError(f"{typ} '{name}': {'; '.join(problems)}; nothing was deployed for it")
         account = self._account_for(provider_ref)
         try:
             stored = normalize(inputs)
@@ -346,12 +349,14 @@ CREATE, UPDATE, REPLACE, DELETE = "+ create", "~ update", "+- replace", "- delet
 
 
 def _step(kind: ResourceType, old: Created | None, stored: Mapping[str, Any]) -> str:
-    """What `pulumi up` does to a resource: create, update in place, replace, or nothing ("")."""
+    """What `pulumi up` does to a resource: create, update in place, replace, or nothing (""). An input unset and
+    the same input set to the provider's default are the same (ResourceType.defaults)."""
     if old is None:
         return CREATE
-    if old.inputs == stored:
+    before, after = kind.effective(old.inputs), kind.effective(stored)
+    if before == after:
         return ""
-    if kind.update is None or any(old.inputs.get(k) != stored.get(k) for k in kind.replace_on):
+    if kind.update is None or any(before.get(k) != after.get(k) for k in kind.replace_on):
         return REPLACE
     return UPDATE
 

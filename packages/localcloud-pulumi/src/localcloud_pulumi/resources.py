@@ -2,7 +2,8 @@
 
 Each entry receives the inputs exactly as the program declared them (camelCase, as the provider would) and
 returns the outputs the provider would, so later resources and exports see real values. A type missing from
-``RESOURCE_TYPES`` is refused by the driver with its name; nothing is faked.
+``RESOURCE_TYPES`` is refused by the driver with its name; nothing is faked. What an entry is made of is in
+mapping.py; KMS's entries are in kms_resources.py, registered here.
 """
 
 from __future__ import annotations
@@ -10,76 +11,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from localcloud import arns
 from localcloud_pulumi.assets import archive_zip, asset_bytes
+from localcloud_pulumi.kms_resources import KMS_RESOURCE_TYPES
+from localcloud_pulumi.mapping import Account, Inputs, Outputs, ResourceType, physical_name
 from localcloud_pulumi.program import plain_number
-from localcloud.sdk import LOADER_LOCK
-
-Inputs = Mapping[str, Any]
-Outputs = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Account:
-    """Where a stack's resources go: boto3 clients of one account and region, each created once."""
-
-    session: boto3.Session
-    account_id: str
-    region: str
-    client_args: Mapping[str, Any]
-    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    _identity: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def client(self, service: str) -> Any:
-        with LOADER_LOCK:
-            if service not in self._clients:
-                self._clients[service] = self.session.client(service, region_name=self.region, **self.client_args)
-            return self._clients[service]
-
-    def in_region(self, region: str) -> Account:
-        """The same credentials in another region (an explicit provider's region)."""
-        return Account(self.session, self.account_id, region, self.client_args)
-
-    def caller_identity(self) -> Mapping[str, str]:
-        """GetCallerIdentity of these credentials, asked once: a deploy's preview and apply runs share the answer
-        (who the credentials are does not change within a deploy). Two threads asking at once both ask."""
-        if "identity" not in self._identity:
-            self._identity["identity"] = self.client("sts").get_caller_identity()
-        return self._identity["identity"]
-
-
-@dataclass(frozen=True)
-class ResourceType:
-    create: Callable[[Account, str, Inputs], tuple[str, Outputs]]
-    delete: Callable[[Account, str, Inputs], None]
-    # Every input the mapping applies (at create, and at update or by replacing); any other input is refused by
-    # name rather than dropped.
-    inputs: frozenset[str]
-    # Applies changed inputs in place; None means every change replaces the resource.
-    update: Callable[[Account, str, Inputs, Inputs], Outputs] | None = None
-    # Inputs whose change replaces the resource even when it can be updated in place (like the provider's ForceNew).
-    replace_on: tuple[str, ...] = ()
-    # Object inputs (or lists of objects) of which the mapping applies some keys only.
-    nested: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-    def unsupported(self, inputs: Inputs) -> list[str]:
-        """The inputs given (not None) that this mapping would not apply (``loggingConfig.systemLogLevel`` for a
-        key of an object input, ``rules.blockedEncryptionTypes`` for a key of any object of a list input)."""
-        found = {name for name, value in inputs.items() if value is not None and name not in self.inputs}
-        for name, keys in self.nested.items():
-            value = inputs.get(name)
-            objects = [value] if isinstance(value, Mapping) else value if isinstance(value, (list, tuple)) else []
-            found |= {f"{name}.{key}" for item in objects if isinstance(item, Mapping)
-                      for key, given in item.items() if given is not None and key not in keys}
-        return sorted(found)
-
 
 # The input that carries a resource's explicit physical name, where it is not "name".
 NAME_INPUTS = {"aws:s3/bucket:Bucket": "bucket", "aws:s3/bucketV2:BucketV2": "bucket"}
@@ -87,12 +28,6 @@ NAME_INPUTS = {"aws:s3/bucket:Bucket": "bucket", "aws:s3/bucketV2:BucketV2": "bu
 
 def name_input(typ: str) -> str:
     return NAME_INPUTS.get(typ, "name")
-
-
-def physical_name(logical: str, inputs: Inputs, key: str = "name", *, suffix: str | None = None) -> str:
-    """A resource's physical name: the explicit one, or Pulumi's auto-name, the logical name and a suffix (random,
-    as the provider's; synth passes a fixed placeholder, so its snapshots are stable)."""
-    return inputs.get(key) or f"{logical}-{suffix or secrets.token_hex(4)[:7]}"
 
 
 def _tags(inputs: Inputs) -> list[dict[str, str]]:
@@ -682,6 +617,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                    "description", "loggingConfig", "architectures", "tags"}),
         update_function, replace_on=("name", "architectures"),
         nested={"loggingConfig": frozenset({"logFormat", "logGroup"}), "environment": frozenset({"variables"})}),
+    **KMS_RESOURCE_TYPES,
 }
 
 

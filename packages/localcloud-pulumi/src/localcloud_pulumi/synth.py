@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,6 +143,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs.update(arn=arn, name=name)
         if args.typ == "aws:s3/bucket:Bucket":
             outputs["bucket"] = name
+        if args.typ == "aws:kms/key:Key":
+            # A key's ID is KMS's own (a UUID); a placeholder of that form, the same for the same logical name.
+            key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.account_id}/{args.name}"))
+            outputs.update(arn=arns.kms_key(self.region, self.account_id, key_id), keyId=key_id)
+            return key_id, outputs
         return name, outputs
 
     def arn(self, typ: str, name: str, inputs: Mapping[str, Any] | None = None) -> str | None:
@@ -156,6 +162,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:s3/bucket:Bucket": arns.s3(name),
             "aws:cloudwatch/logGroup:LogGroup": arns.log_group(self.region, self.account_id, name),
             "aws:lambda/function:Function": arns.lambda_function(self.region, self.account_id, name),
+            "aws:kms/alias:Alias": arns.kms_alias(self.region, self.account_id, str(inputs.get("name", name))),
         }.get(typ)
 
     def _stack_reference(self, name: str) -> tuple[str, dict]:
