@@ -12,20 +12,24 @@ from components.cli_profile import cli_profile_snippet
 from components.grant_function import GrantFunction, GrantFunctionArgs
 from components.grant_reference import GrantReference
 from components.grant_role import GrantRole, GrantRoleArgs
-from components.hardened_bucket import HardenedBucket, HardenedBucketArgs
+from components.hardened_bucket import HardenedBucket, HardenedBucketArgs, bucket_kms
 
 config = settings.load()
 
 if isinstance(config, settings.ProdSettings):
+    prod_account_id = aws.get_caller_identity_output().account_id
     bucket = HardenedBucket("data", HardenedBucketArgs(
         bucket_name=config.bucket_name,
         versioning=config.versioning,
         force_destroy=config.force_destroy,
+        kms=bucket_kms(config, prod_account_id),
         tags=config.tags,
     ))
     roles = [GrantRole(grant.name, GrantRoleArgs(
         grant=grant,
         bucket_name=bucket.bucket_name,
+        region=config.region,
+        kms_key_arn=bucket.kms_key_arn,
         permissions_boundary_arn=config.permissions_boundary_arn,
         tags=config.tags,
     )) for grant in config.grants]
@@ -37,6 +41,11 @@ if isinstance(config, settings.ProdSettings):
     pulumi.export("bucketName", bucket.bucket_name)
     pulumi.export("bucketArn", bucket.bucket_arn)
     pulumi.export("region", config.region)
+    pulumi.export("encryption", config.encryption.value)
+    pulumi.export("kmsKeyArn", bucket.kms_key_arn)
+    if config.kms_key_arn is not None:
+        # The key is managed elsewhere: what its policy must allow, to paste there.
+        pulumi.export("requiredKeyPolicy", bucket.key_policy)
 
 else:
     consumer_account_id = aws.get_caller_identity_output().account_id

@@ -78,6 +78,15 @@ class ProdScope:
     def objects_arn(self) -> str:
         return arns.objects(self.bucket, self.key_prefix)
 
+    @property
+    def keys(self) -> str:
+        """The account's KMS keys: a key's ID is KMS's own, so the bucket's key cannot be named in advance."""
+        return f"arn:aws:kms:*:{self.account_id}:key/*"
+
+    @property
+    def aliases(self) -> str:
+        return f"arn:aws:kms:*:{self.account_id}:alias/{self.name_prefix}-*"
+
 
 @dataclass(frozen=True)
 class ConsumerScope:
@@ -155,6 +164,8 @@ ROLE_READ = ("iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:Li
 GROUP_READ = ("iam:GetGroup", "iam:GetGroupPolicy", "iam:ListGroupPolicies", "iam:ListAttachedGroupPolicies")
 USER_READ = ("iam:GetUser", "iam:ListUserTags", "iam:ListGroupsForUser", "iam:ListUserPolicies",
              "iam:ListAttachedUserPolicies")
+# The bucket's KMS key (encryption: kms) and its alias, as `pulumi preview --refresh` reads them.
+KEY_READ = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags")
 BUCKET_READ = (
     "s3:GetBucket*",  # GetBucketPolicy, -Versioning, -Tagging, -Acl, -OwnershipControls, -PublicAccessBlock, ...
     "s3:GetEncryptionConfiguration",
@@ -191,6 +202,8 @@ def prod_preview_policy(scope: ProdScope, state: StateBackend | None = None) -> 
     return _with_state([
         Statement("ReadProjectRoles", ROLE_READ, resources=(scope.roles,)),
         Statement("ReadBucketConfiguration", BUCKET_READ, resources=(scope.bucket_arn,)),
+        Statement("ReadBucketKey", KEY_READ, resources=(scope.keys,)),
+        Statement("ListKeyAliases", ("kms:ListAliases",), resources=("*",)),  # not resource-scoped
     ], state, write=False)
 
 
@@ -212,6 +225,17 @@ def prod_deploy_policy(scope: ProdScope, ci_role_path: str, state: StateBackend 
             "s3:PutBucketTagging", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
             "s3:PutEncryptionConfiguration", "s3:PutBucketVersioning", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
         ), resources=(scope.bucket_arn,)),
+        # The bucket's KMS key: created (kms:CreateKey names no resource), administered through its key policy's
+        # KeyAdministration statement, which delegates exactly these to the account's IAM; never used.
+        Statement("CreateBucketKey", ("kms:CreateKey",), resources=("*",)),
+        Statement("ManageBucketKey", (
+            *KEY_READ, "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:UpdateKeyDescription", "kms:TagResource",
+            "kms:UntagResource", "kms:ScheduleKeyDeletion",
+        ), resources=(scope.keys,)),
+        # An alias action is authorized on the alias and on its key (alias-access.html).
+        Statement("ManageBucketKeyAlias", ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"),
+                  resources=(scope.aliases, scope.keys)),
+        Statement("ListKeyAliases", ("kms:ListAliases",), resources=("*",)),
         *_guards(scope.account_id, ci_role_path),
     ], state, write=True)
 

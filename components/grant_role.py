@@ -22,6 +22,8 @@ from components.policies import (
 class GrantRoleArgs:
     grant: Grant
     bucket_name: pulumi.Input[str]
+    region: str  # the bucket's
+    kms_key_arn: pulumi.Input[str] | None = None  # the bucket's KMS key, with SSE-KMS
     permissions_boundary_arn: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)  # the stack's; the grant's own tags override them
 
@@ -55,8 +57,9 @@ class GrantRole(pulumi.ComponentResource):
             f"{name}-bucket-access",
             name="bucket-access",
             role=role.id,
-            policy=pulumi.Output.from_input(args.bucket_name).apply(
-                lambda bucket: bucket_access_policy(bucket, grant.key_prefix, grant.access).to_json()
+            policy=pulumi.Output.all(args.bucket_name, args.kms_key_arn).apply(
+                lambda v: bucket_access_policy(v[0], grant.key_prefix, grant.access, kms_key_arn=v[1],
+                                               region=args.region).to_json()
             ),
             opts=child,
         )

@@ -265,8 +265,10 @@ def suspended_grant_policy() -> PolicyDocument:
     ))
 
 
-def bucket_access_policy(bucket: str, key_prefix: str, access: Access) -> PolicyDocument:
-    """What a grant's role may do: write and/or read objects under one prefix of one bucket, and list that prefix.
+def bucket_access_policy(bucket: str, key_prefix: str, access: Access, *, kms_key_arn: str | None = None,
+                         region: str | None = None) -> PolicyDocument:
+    """What a grant's role may do: write and/or read objects under one prefix of one bucket, and list that prefix;
+    with the bucket's KMS key, use it through S3 in the bucket's region (``kms_key_arn`` and ``region``).
 
     Never deletes, ACLs or policy changes. Listing is granted on the bucket ARN but only for requests whose s3:prefix
     is under the key prefix; a ListBucket without a prefix has no s3:prefix key, so StringLike does not match and
@@ -282,12 +284,101 @@ def bucket_access_policy(bucket: str, key_prefix: str, access: Access) -> Policy
         Statement("ListObjectsUnderPrefix", ("s3:ListBucket",), resources=(arns.bucket(bucket),))
         .with_condition("StringLike", "s3:prefix", (f"{key_prefix}*",))
     )
+    if kms_key_arn is not None:
+        if region is None:
+            raise ValueError("The bucket's region is needed with its KMS key (kms:ViaService).")
+        statements.append(
+            Statement("UseBucketKeyThroughS3", kms_actions(access), resources=(kms_key_arn,))
+            .with_condition("StringEquals", "kms:ViaService", s3_service(region))
+        )
     return PolicyDocument(tuple(statements))
 
 
-def tls_only_bucket_policy(bucket: str) -> PolicyDocument:
-    """Deny every request to the bucket that does not arrive over TLS (a Deny, so s3:* is right here)."""
-    return PolicyDocument((
+def kms_actions(access: Access) -> tuple[str, ...]:
+    """The KMS actions S3 calls as the requester (UsingKMSEncryption.html, mpuoverview.html): reading decrypts
+    the object's data key; writing generates one, and a multipart upload also decrypts it to encrypt each part.
+    With S3 Bucket Keys the same actions apply to the bucket-level key (bucket-key.html)."""
+    return ("kms:GenerateDataKey", "kms:Decrypt") if access.writes else ("kms:Decrypt",)
+
+
+def s3_service(region: str) -> str:
+    """kms:ViaService of a KMS call S3 makes on a requester's behalf (conditions-kms.html#conditions-kms-via-service)."""
+    return f"s3.{region}.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """Principals of the key's account that may use it through S3 only, for the bucket (or part of it) only."""
+
+    sid: str
+    principal_arns: tuple[str, ...]
+    actions: tuple[str, ...]
+    key_prefix: str | None = None  # None: anywhere in the bucket
+
+
+# Key administration: what key-policy-default.html's "Allows key administrators" covers, spelled out (its wildcards
+# would also take in actions on other resources), without grants (a grant is a use of the key given to someone:
+# kms:CreateGrant is left out, and with it kms:RevokeGrant). kms:PutKeyPolicy stays, so the account can always
+# change this policy and the key never becomes unmanageable. The alias actions are authorized on the key too
+# (alias-access.html), so the key's alias can be created and moved.
+KEY_ADMINISTRATION_ACTIONS = (
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListKeyPolicies", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus",
+    "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:ListKeyRotations", "kms:RotateKeyOnDemand",
+    "kms:EnableKey", "kms:DisableKey", "kms:UpdateKeyDescription", "kms:ListResourceTags", "kms:TagResource",
+    "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:UpdateAlias",
+    "kms:DeleteAlias",
+)
+# The actions of KEY_ADMINISTRATION_ACTIONS that act on an alias as well as on the key.
+KEY_ALIAS_ACTIONS = ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")
+
+
+def data_key_uses(grants: Iterable[Grant], account_id: str, key_users: Iterable[str] = ()) -> list[KeyUse]:
+    """Who may use the bucket's key: each grant's role, for what its access needs, under its prefix; and the
+    prod account's key users (``kmsKeyUsers``), to read and write anywhere in the bucket."""
+    users = tuple(key_users)
+    extra = [KeyUse("KeyUsers", users, ("kms:GenerateDataKey", "kms:Decrypt"))] if users else []
+    return grant_key_uses(grants, account_id) + extra
+
+
+def grant_key_uses(grants: Iterable[Grant], account_id: str) -> list[KeyUse]:
+    """Each grant's use of the bucket key: its role, what its access needs, under its prefix."""
+    uses, sids = [], set()
+    for grant in grants:
+        sid = "Grant" + "".join(part.capitalize() for part in grant.name.split("-"))
+        while sid in sids:  # "a-1" and "a1" would both be GrantA1
+            sid += "X"
+        sids.add(sid)
+        uses.append(KeyUse(sid, (arns.role(account_id, grant.role_name),), kms_actions(grant.access), grant.key_prefix))
+    return uses
+
+
+def bucket_key_policy(account_id: str, region: str, bucket: str, uses: Iterable[KeyUse]) -> PolicyDocument:
+    """The bucket key's policy. The account keeps the key administered through IAM (it can always change this
+    policy, so the key cannot become unmanageable), but no principal may encrypt or decrypt with it unless named
+    here: a key policy must allow every use (key-policies.html), and this one delegates none of them.
+
+    Each use is for its principals (aws:PrincipalArn: the account principal, narrowed as the grants' trust is, so
+    each also needs its identity policy), through S3 in the bucket's region only (kms:ViaService), for objects of
+    this bucket only (kms:EncryptionContext:aws:s3:arn: the bucket's ARN with S3 Bucket Keys, an object's ARN
+    without them, bucket-key.html), under its prefix where it has one.
+    """
+    account = AccountPrincipal(account_id)
+    statements = [Statement("KeyAdministration", KEY_ADMINISTRATION_ACTIONS, resources=("*",), principal=account)]
+    for use in uses:
+        objects = arns.objects(bucket, use.key_prefix or "")
+        statements.append(
+            Statement(use.sid, use.actions, resources=("*",), principal=account)
+            .with_condition("ArnEquals", "aws:PrincipalArn", use.principal_arns)
+            .with_condition("StringEquals", "kms:ViaService", s3_service(region))
+            .with_condition("StringLike", "kms:EncryptionContext:aws:s3:arn", (arns.bucket(bucket), objects))
+        )
+    return PolicyDocument(tuple(statements))
+
+
+def tls_only_bucket_policy(bucket: str, *, kms_key_arn: str | None = None) -> PolicyDocument:
+    """Deny every request to the bucket that does not arrive over TLS (a Deny, so s3:* is right here); with a KMS
+    key, also deny writes that ask for any other encryption (encryption_deny_statements)."""
+    statements = [
         Statement(
             "DenyInsecureTransport",
             ("s3:*",),
@@ -295,7 +386,32 @@ def tls_only_bucket_policy(bucket: str) -> PolicyDocument:
             principal=AnyPrincipal(),
             resources=(arns.bucket(bucket), f"{arns.bucket(bucket)}/*"),
         ).with_condition("Bool", "aws:SecureTransport", "false"),
-    ))
+    ]
+    if kms_key_arn is not None:
+        statements += encryption_deny_statements(bucket, kms_key_arn)
+    return PolicyDocument(tuple(statements))
+
+
+def encryption_deny_statements(bucket: str, kms_key_arn: str) -> list[Statement]:
+    """PutObject (and CreateMultipartUpload and CopyObject, which are s3:PutObject too) may ask for no encryption
+    but the bucket key's: a write naming another encryption, another key, or aws:kms without a key (which S3 answers
+    with the AWS managed key aws/s3, API_PutObject.html) is denied. A write naming none relies on the bucket's
+    default encryption and passes: each Deny requires the header it compares to be present (Null false), because a
+    negated operator on a missing key is true (reference_policies_elements_condition_operators.html)."""
+    objects = (f"{arns.bucket(bucket)}/*",)
+    sse, key_id = "s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id"
+
+    def deny(sid: str) -> Statement:
+        return Statement(sid, ("s3:PutObject",), effect=Effect.DENY, principal=AnyPrincipal(), resources=objects)
+
+    return [
+        deny("DenyOtherEncryption").with_condition("Null", sse, "false")
+        .with_condition("StringNotEquals", sse, "aws:kms"),
+        deny("DenyOtherKmsKey").with_condition("Null", key_id, "false")
+        .with_condition("StringNotEquals", key_id, kms_key_arn),
+        deny("DenyAwsManagedKey").with_condition("StringEquals", sse, "aws:kms")
+        .with_condition("Null", key_id, "true"),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pulumi
 
@@ -45,7 +46,7 @@ __all__ = [
     "ACCOUNT_ID", "BUCKET_NAME", "CONSUMER_KEYS", "FUNCTION_NAME", "GRANT_KEYS", "IAM_NAME", "KEY_PREFIX",
     "LOG_RETENTION_DAYS", "MAX_OBJECT_BYTES_LIMIT", "NUMBER", "PROD_KEYS", "PROJECT", "REGION",
     "TRUST_POLICY_DEFAULT_LIMIT", "TRUST_POLICY_MAX_LIMIT", "Access", "ConfigError", "ConfigReader",
-    "ConsumerSettings", "Grant", "ProdSettings", "SessionTags", "SourceIdentity", "Workload", "load",
+    "ConsumerSettings", "Encryption", "Grant", "ProdSettings", "SessionTags", "SourceIdentity", "Workload", "load",
     "parse_consumer", "parse_json", "parse_prod", "raw_config", "trust_policy_size",
 ]
 
@@ -62,9 +63,19 @@ BUCKET_NAME = re.compile(
 STACK_NAME = re.compile(r"([\w.-]+/){0,2}[\w.-]+", re.ASCII)
 # A customer managed policy (12-digit account) or an AWS managed one (account "aws").
 ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+", re.ASCII)
+# A KMS key's ARN (not an alias's: the bucket policy compares it with what requests name, and S3 records the ARN).
+KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):\d{12}:key/(mrk-)?[0-9a-f-]{32,36}", re.ASCII)
+PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}", re.ASCII)
 # Lambda writes CloudWatch Logs retention only in these steps.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
+
+
+class Encryption(enum.Enum):
+    """How the bucket encrypts objects by default: SSE-S3 (AES256), or SSE-KMS with a customer managed key."""
+
+    S3 = "s3"
+    KMS = "kms"
 
 
 class Workload(enum.Enum):
@@ -87,6 +98,10 @@ class ProdSettings:
     force_destroy: bool = False
     permissions_boundary_arn: str | None = None
     trust_policy_limit: int = TRUST_POLICY_DEFAULT_LIMIT
+    encryption: Encryption = Encryption.S3
+    kms_key_arn: str | None = None  # an existing key; None with KMS: the stack creates the bucket's key
+    kms_deletion_window_days: int = 30
+    kms_key_users: tuple[str, ...] = ()  # prod principals that may read and write objects with the key
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -110,7 +125,9 @@ class ConsumerSettings:
 
 # Every key each stack understands; anything else in our namespace is a typo and is reported.
 PROD_KEYS = ("grants", "bucketName", "versioning", "forceDestroy", "permissionsBoundaryArn", "trustPolicySizeLimit",
-             "tags")
+             "encryption", "kmsKeyArn", "kmsKeyDeletionWindowDays", "kmsKeyUsers", "tags")
+# Only with encryption: kms.
+KMS_KEYS = ("kmsKeyArn", "kmsKeyDeletionWindowDays", "kmsKeyUsers")
 CONSUMER_KEYS = ("prodStack", "grant", "workload", "executionRoleName", "functionName", "groupName", "groupUsers",
                  "lambdaTimeout", "lambdaMemory", "logRetentionDays", "maxBodyBytes", "maxObjectBytes", "tags")
 # The reader returns at most this many bytes of an object: base64 grows them by a third, and Lambda's synchronous
@@ -143,11 +160,39 @@ def parse_prod(raw: Mapping[str, str | None], region: str | None, stack: str = "
         force_destroy=r.flag("forceDestroy", False),
         permissions_boundary_arn=r.text("permissionsBoundaryArn", ARN, "an IAM managed policy ARN"),
         trust_policy_limit=trust_limit,
+        **_encryption(r, region),
         tags=r.tags(),
     )
     if r.problems:
         raise ConfigError(stack, r.problems)
     return settings
+
+
+def _encryption(r: ConfigReader, region: str | None) -> dict[str, Any]:
+    """encryption and the kms keys that go with it; a kms key without encryption: kms is a mistake, said so."""
+    words = ", ".join(e.value for e in Encryption)
+    text = r.text("encryption", None, words, Encryption.S3.value)
+    try:
+        encryption: Encryption | None = Encryption(text)
+    except ValueError:
+        r.fail("encryption", words, text)
+        encryption = None  # unknown: the kms keys are neither required nor out of place
+    key_arn = r.text("kmsKeyArn", KMS_KEY_ARN, "a KMS key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, not an alias)")
+    key_region = (match["region"] if key_arn and (match := KMS_KEY_ARN.fullmatch(key_arn)) else None)
+    if key_region and region and key_region != region:
+        r.problems.append(f"{r.qualified('kmsKeyArn')}: the key is in {key_region}, but the bucket is in {region}; "
+                          "S3 uses keys of its own region only")
+    window = r.number("kmsKeyDeletionWindowDays", 30, lambda n: 7 <= n <= 30, "days from 7 to 30 (KMS's range)")
+    users = r.names("kmsKeyUsers", PRINCIPAL_ARN, "IAM role or user ARNs of the prod account")
+    if encryption is Encryption.S3:
+        for key in KMS_KEYS:
+            if key in r.raw:
+                r.problems.append(f"{r.qualified(key)}: only with {r.qualified('encryption')}: kms")
+    elif key_arn and "kmsKeyDeletionWindowDays" in r.raw:
+        r.problems.append(f"{r.qualified('kmsKeyDeletionWindowDays')}: the stack does not manage the key of "
+                          f"{r.qualified('kmsKeyArn')}; schedule its deletion where it is managed")
+    return {"encryption": encryption or Encryption.S3, "kms_key_arn": key_arn, "kms_deletion_window_days": window,
+            "kms_key_users": users}
 
 
 def parse_consumer(raw: Mapping[str, str | None], region: str | None, stack: str = "dev") -> ConsumerSettings:

@@ -158,6 +158,8 @@ def test_no_allow_has_a_wildcard_action_or_resource(runs, stack):
         for statement in allows(document):
             for action in as_list(statement["Action"]):
                 assert action != "*" and not WHOLE_SERVICE.match(action), f"{stack} {name}: {action}"
+            if set(as_list(statement["Action"])) <= UNSCOPED_ACTIONS:
+                continue  # IAM takes only "*" for these
             assert "*" not in as_list(statement.get("Resource", [])), f"{stack} {name}: Resource *"
 
 
@@ -195,10 +197,15 @@ def test_preview_may_only_read(runs, stack):
     assert not {"s3:GetObject", "s3:ListBucket"} & actions  # never the data, not even its keys
 
 
+# Actions the Service Authorization Reference gives no resource type: an Allow of them names "*".
+UNSCOPED_ACTIONS = {"kms:CreateKey", "kms:ListAliases"}
+
+
 def allowed_deploy_resources(stack: str) -> set[str]:
     account = ACCOUNTS[stack]
     if stack == "prod":
-        return {f"arn:aws:iam::{account}:role/cross-account-s3-*", "arn:aws:s3:::data-*"}
+        return {f"arn:aws:iam::{account}:role/cross-account-s3-*", "arn:aws:s3:::data-*",
+                f"arn:aws:kms:*:{account}:key/*", f"arn:aws:kms:*:{account}:alias/cross-account-s3-*", "*"}
     function, execution_role, users = consumer_names(stack)
     return {f"arn:aws:iam::{account}:role/cross-account-s3-*", f"arn:aws:iam::{account}:group/cross-account-s3-*",
             *(f"arn:aws:iam::{account}:user/{user}" for user in users),
@@ -229,6 +236,8 @@ def test_deploy_can_neither_change_the_ci_roles_nor_assume_a_role(runs, stack):
     permissions = runs[stack].account.permissions("deploy")
     ci_roles = [runs[stack].export(f"{p}RoleArn") for p in PURPOSES]
     for statement in allows(permissions):
+        if set(as_list(statement["Action"])) <= UNSCOPED_ACTIONS:
+            continue  # "*", but kms:CreateKey and kms:ListAliases act on no role
         for resource in as_list(statement["Resource"]):
             assert not any(fnmatchcase(role, resource) for role in ci_roles), (statement["Sid"], resource)
     denies = {s["Sid"]: s for s in statements(permissions) if s["Effect"] == "Deny"}
@@ -357,6 +366,11 @@ DEPLOY_NEEDS: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         "s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration"),
     "aws:s3/bucketVersioning:BucketVersioning": ("s3:PutBucketVersioning", "s3:GetBucketVersioning"),
+    "aws:kms/key:Key": ("kms:CreateKey", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy",
+                        "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:UpdateKeyDescription",
+                        "kms:ScheduleKeyDeletion"),
+    # An alias is authorized on the alias and on its key (alias-access.html): both ARNs are checked.
+    "aws:kms/alias:Alias": ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias", "kms:ListAliases"),
 }
 # Actions an input adds: tags are written with the service's tagging call, a boundary with its own.
 INPUT_NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -369,6 +383,7 @@ INPUT_NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
                                                   "logs:ListTagsForResource"),
                                          "retentionInDays": ("logs:PutRetentionPolicy",)},
     "aws:s3/bucket:Bucket": {"tags": ("s3:PutBucketTagging", "s3:GetBucketTagging")},
+    "aws:kms/key:Key": {"tags": ("kms:TagResource", "kms:UntagResource", "kms:ListResourceTags")},
 }
 PREVIEW_NEEDS: dict[str, tuple[str, ...]] = {
     "aws:iam/role:Role": ("iam:GetRole",),
@@ -386,6 +401,8 @@ PREVIEW_NEEDS: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         "s3:GetEncryptionConfiguration",),
     "aws:s3/bucketVersioning:BucketVersioning": ("s3:GetBucketVersioning",),
+    "aws:kms/key:Key": ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"),
+    "aws:kms/alias:Alias": ("kms:ListAliases",),
 }
 
 
@@ -420,6 +437,10 @@ def resource_arn(resource: dict[str, Any], account: str, region: str) -> str:
         return arns.log_group(region, account, name)
     if kind.startswith("aws:s3/bucket"):
         return arns.bucket(name)
+    if kind == "aws:kms/key:Key":  # its ID is KMS's, known after creation
+        return f"arn:aws:kms:{region}:{account}:key/<generated>"
+    if kind == "aws:kms/alias:Alias":
+        return f"arn:aws:kms:{region}:{account}:{name}"
     raise AssertionError(f"no ARN for {kind}")
 
 
@@ -451,6 +472,10 @@ def missing(run: BootstrapRun, purpose: str, stack: str) -> list[str]:
         if kind == "aws:cloudwatch/logGroup:LogGroup":
             arn = f"{arn}:*"  # logs actions name the log group's ARN with its trailing :*
         gaps += [f"{action} on {arn} ({resource['name']})" for action in needs if not permits(document, action, arn)]
+        if kind == "aws:kms/alias:Alias" and purpose == "deploy":  # the alias's key, too
+            key = f"arn:aws:kms:{region}:{account}:key/<generated>"
+            gaps += [f"{action} on {key} ({resource['name']})" for action in needs[:3]
+                     if not permits(document, action, key)]
     return gaps
 
 

@@ -199,6 +199,8 @@ def test_function_fails_when_its_grants_role_policy_names_another_prefix(workspa
     # The function still uses the old prefix (its stack has not been redeployed): the role no longer allows it.
     with prod_redeployed_with(workspace, consumer_grant.name, keyPrefix="other/") as changes:
         # In place: the role's policy, and its description, which names the prefix.
+        # And the bucket key's policy, which names each grant's prefix (README "Encryption").
         assert sorted(changes) == [f"~ update aws:iam/role:Role {consumer_grant.name}-role",
-                                   f"~ update aws:iam/rolePolicy:RolePolicy {consumer_grant.name}-bucket-access"]
+                                   f"~ update aws:iam/rolePolicy:RolePolicy {consumer_grant.name}-bucket-access",
+                                   "~ update aws:kms/key:Key data-kms-key"]
         assert_function_denied_and_writes_nothing(workspace, consumer, consumer_grant, prod_s3, bucket)

@@ -62,7 +62,12 @@ def test_dev_writer_writes_an_object_that_lands_in_the_prod_bucket(deployment: D
     stored = deployment.s3().get_object(Bucket=bucket, Key=answer["key"])
     assert stored["Body"].read() == body.encode()
     assert stored.get("VersionId") == answer["versionId"]
-    assert stored["ServerSideEncryption"] == "AES256"
+    # The bucket's default encryption, as prod exports it: its own KMS key (with S3 Bucket Keys), or SSE-S3.
+    if deployment.prod.get("encryption") == "kms":
+        assert (stored["ServerSideEncryption"], stored["SSEKMSKeyId"]) == ("aws:kms", deployment.prod["kmsKeyArn"])
+        assert stored["BucketKeyEnabled"] is True
+    else:
+        assert stored["ServerSideEncryption"] == "AES256"
 
 
 def test_analytics_reader_reads_back_exactly_the_bytes_dev_wrote(deployment: Deployment, written):

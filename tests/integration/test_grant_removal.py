@@ -66,8 +66,10 @@ def test_removing_a_grant_stops_its_consumer_at_once_sessions_already_issued_inc
     assert gate is not None
 
     with grant_removed(workspace, removed) as changes:
+        # And the bucket key's policy loses the grant's statement.
         assert sorted(changes) == [f"- delete aws:iam/role:Role {removed}-role",
-                                   f"- delete aws:iam/rolePolicy:RolePolicy {removed}-bucket-access"]
+                                   f"- delete aws:iam/rolePolicy:RolePolicy {removed}-bucket-access",
+                                   "~ update aws:kms/key:Key data-kms-key"]
         assert removed not in workspace.output(DATA_STACK, "grants")
         event = function_event(prod_s3, bucket, gone)  # for a reader, an object that is there to read
         existing = gone.key()

@@ -12,7 +12,8 @@ import pytest
 from components.assume_group import AssumeGroup, AssumeGroupArgs
 from components.grant_function import HANDLERS, GrantFunction, GrantFunctionArgs
 from components.grant_role import GrantRole, GrantRoleArgs
-from components.hardened_bucket import HardenedBucket, HardenedBucketArgs
+from components.hardened_bucket import BucketKms, HardenedBucket, HardenedBucketArgs
+from components.policies import KeyUse
 from components.settings import Access, Grant, Workload
 from tests.program.conftest import FakeCloud
 from tests.project import run_pulumi
@@ -56,11 +57,34 @@ def test_two_hardened_buckets_do_not_collide():
                                        "b-tls-only"}
 
 
+def test_a_kms_bucket_has_a_key_of_its_own_as_its_child_and_refuses_other_encryption():
+    uses = (KeyUse("Writer", (f"arn:aws:iam::{PROD}:role/w",), ("kms:GenerateDataKey",), "in/"),)
+    kms = BucketKms(account_id=PROD, region="eu-west-1", uses=uses, deletion_window_days=7)
+    cloud, exports = run_component(lambda: HardenedBucket("b", HardenedBucketArgs(kms=kms)),
+                                   outputs=("kms_key_arn",))
+    key = cloud.one("aws:kms/key:Key")
+    assert key.parent is not None and key.parent.type == "cross-account-s3:storage:BucketKey"
+    assert key.inputs["deletionWindowInDays"] == 7 and key.inputs["enableKeyRotation"] is True
+    assert [s["Sid"] for s in key.policy()["Statement"]] == ["KeyAdministration", "Writer"]
+    rule = cloud.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert rule.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms", "kmsMasterKeyId": exports["kms_key_arn"]}
+    sids = [s["Sid"] for s in cloud.one("aws:s3/bucketPolicy:BucketPolicy").policy()["Statement"]]
+    assert sids == ["DenyInsecureTransport", "DenyOtherEncryption", "DenyOtherKmsKey", "DenyAwsManagedKey"]
+
+
+def test_a_bucket_with_an_existing_key_creates_none():
+    arn = f"arn:aws:kms:eu-west-1:{PROD}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    kms = BucketKms(account_id=PROD, region="eu-west-1", key_arn=arn)
+    cloud, exports = run_component(lambda: HardenedBucket("b", HardenedBucketArgs(kms=kms)), outputs=("kms_key_arn",))
+    assert not cloud.of_type("aws:kms/key:Key") and exports["kms_key_arn"] == arn
+
+
 # --- GrantRole --------------------------------------------------------------------------------------------------
 
 
 def test_grant_role_alone_builds_trust_and_permission_from_its_grant():
-    cloud, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=GRANT, bucket_name="bkt")))
+    cloud, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=GRANT, bucket_name="bkt", region="eu-west-1")))
     role = cloud.one("aws:iam/role:Role")
     assert role.name == "x-role" and role.inputs["name"] == "cross-account-s3-team"
     (trust,) = role.policy("assumeRolePolicy")["Statement"]
@@ -80,13 +104,13 @@ def test_grant_role_alone_builds_trust_and_permission_from_its_grant():
 ], ids=lambda v: v.value if isinstance(v, Access) else "")
 def test_grant_role_permission_is_its_grants_access(access, actions):
     grant = dataclasses.replace(GRANT, access=access)
-    cloud, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=grant, bucket_name="bkt")))
+    cloud, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=grant, bucket_name="bkt", region="eu-west-1")))
     assert {s["Action"] for s in cloud.one("aws:iam/rolePolicy:RolePolicy").policy()["Statement"]} == actions
 
 
 def test_grant_role_takes_its_session_length_boundary_and_tags():
     grant = dataclasses.replace(GRANT, max_session_seconds=7200, tags={"owner": "team", "project": "grant's"})
-    args = GrantRoleArgs(grant=grant, bucket_name="bkt", permissions_boundary_arn=f"arn:aws:iam::{PROD}:policy/pb",
+    args = GrantRoleArgs(grant=grant, bucket_name="bkt", region="eu-west-1", permissions_boundary_arn=f"arn:aws:iam::{PROD}:policy/pb",
                          tags={"project": "stack's", "env": "prod"})
     cloud, _ = run_component(lambda: GrantRole("x", args))
     role = cloud.one("aws:iam/role:Role").inputs
@@ -97,9 +121,9 @@ def test_grant_role_takes_its_session_length_boundary_and_tags():
 
 def test_grant_role_revocation_and_suspension_are_policies_of_their_own():
     # Each switch adds one child and changes nothing else, so turning it off again removes only it.
-    plain, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=GRANT, bucket_name="bkt")))
+    plain, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=GRANT, bucket_name="bkt", region="eu-west-1")))
     grant = dataclasses.replace(GRANT, revoke_sessions_issued_before="2026-12-01T09:30:15Z", suspended=True)
-    cloud, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=grant, bucket_name="bkt")))
+    cloud, _ = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=grant, bucket_name="bkt", region="eu-west-1")))
     assert children_of(cloud, "x") == children_of(plain, "x") | {"x-revoke-older-sessions", "x-suspended"}
     revoke = cloud.one("aws:iam/rolePolicy:RolePolicy", "x-revoke-older-sessions")
     assert revoke.inputs["name"] == "revoke-older-sessions"
@@ -110,7 +134,7 @@ def test_grant_role_revocation_and_suspension_are_policies_of_their_own():
 
 
 def test_grant_role_outputs_are_its_roles_arn_and_name():
-    cloud, exports = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=GRANT, bucket_name="bkt")),
+    cloud, exports = run_component(lambda: GrantRole("x", GrantRoleArgs(grant=GRANT, bucket_name="bkt", region="eu-west-1")),
                                    outputs=("role_arn", "role_name"))
     component = cloud.one("cross-account-s3:access:GrantRole")
     assert component.name == "x"
@@ -124,8 +148,8 @@ def test_two_grant_roles_do_not_collide():
     other = dataclasses.replace(GRANT, name="other")
 
     def build():
-        GrantRole("team", GrantRoleArgs(grant=GRANT, bucket_name="bkt"))
-        return GrantRole("other", GrantRoleArgs(grant=other, bucket_name="bkt"))
+        GrantRole("team", GrantRoleArgs(grant=GRANT, bucket_name="bkt", region="eu-west-1"))
+        return GrantRole("other", GrantRoleArgs(grant=other, bucket_name="bkt", region="eu-west-1"))
 
     cloud, _ = run_component(build)
     assert sorted(r.inputs["name"] for r in cloud.of_type("aws:iam/role:Role")) == [

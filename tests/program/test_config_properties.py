@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 
 from components.settings import (
     CONSUMER_KEYS,
+    KMS_KEYS,
     GRANT_KEYS,
     LOG_RETENTION_DAYS,
     MAX_OBJECT_BYTES_LIMIT,
@@ -46,6 +47,7 @@ from components.settings import (
     Access,
     ConfigError,
     ConsumerSettings,
+    Encryption,
     Grant,
     ProdSettings,
     SessionTags,
@@ -117,7 +119,9 @@ LONGEST_GRANT_NAME = 64 - len("cross-account-s3-")
 KIND: dict[str, dict[str, str]] = {
     "prod": {
         "grants": "grants", "bucketName": "bucket", "versioning": "flag", "forceDestroy": "flag",
-        "permissionsBoundaryArn": "policy_arn", "trustPolicySizeLimit": "trust_limit", "tags": "tags",
+        "permissionsBoundaryArn": "policy_arn", "trustPolicySizeLimit": "trust_limit", "encryption": "encryption",
+        "kmsKeyArn": "kms_key_arn", "kmsKeyDeletionWindowDays": "kms_window", "kmsKeyUsers": "principal_arns",
+        "tags": "tags",
     },
     "grant": {
         "name": "grant_name", "accountId": "account_id", "roleNames": "iam_names", "userNames": "iam_names",
@@ -138,7 +142,8 @@ KEYS = {"prod": PROD_KEYS, "grant": GRANT_KEYS, "consumer": CONSUMER_KEYS}
 FIELD: dict[str, dict[str, str]] = {
     "prod": {"grants": "grants", "bucketName": "bucket_name", "versioning": "versioning",
              "forceDestroy": "force_destroy", "permissionsBoundaryArn": "permissions_boundary_arn",
-             "trustPolicySizeLimit": "trust_policy_limit", "tags": "tags"},
+             "trustPolicySizeLimit": "trust_policy_limit", "encryption": "encryption", "kmsKeyArn": "kms_key_arn",
+             "kmsKeyDeletionWindowDays": "kms_deletion_window_days", "kmsKeyUsers": "kms_key_users", "tags": "tags"},
     "grant": {"name": "name", "accountId": "account_id", "roleNames": "role_names", "userNames": "user_names",
               "keyPrefix": "key_prefix", "access": "access", "externalId": "external_id",
               "requireMfa": "require_mfa", "maxSessionDuration": "max_session_seconds",
@@ -154,12 +159,14 @@ FIELD: dict[str, dict[str, str]] = {
 SETTINGS_TYPE = {"prod": ProdSettings, "grant": Grant, "consumer": ConsumerSettings}
 RANGES = {"session_seconds": (3600, 43200), "timeout": (1, 900), "memory": (128, 10240),
           "body_bytes": (1, 6 * 1024 * 1024), "object_bytes": (1, MAX_OBJECT_BYTES_LIMIT),
-          "trust_limit": (TRUST_POLICY_DEFAULT_LIMIT, TRUST_POLICY_MAX_LIMIT)}
+          "trust_limit": (TRUST_POLICY_DEFAULT_LIMIT, TRUST_POLICY_MAX_LIMIT), "kms_window": (7, 30)}
 
 
 def typed(kind: str, text: str) -> Any:
-    if kind == "iam_names":
+    if kind in ("iam_names", "principal_arns"):
         return tuple(json.loads(text))
+    if kind == "encryption":
+        return Encryption(text)
     if kind == "tags":
         return json.loads(text)
     if kind == "flag":
@@ -265,6 +272,13 @@ def session_tags_ok(text: str) -> bool:
         for k in keys) and len({k.lower() for k in keys}) == len(keys))
 
 
+def principal_arns_ok(text: str) -> bool:
+    arns_ = _json_or_none(text)
+    return (isinstance(arns_, list) and len(set(map(str, arns_))) == len(arns_) and all(
+        isinstance(a, str) and _full(r"arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}", a)
+        for a in arns_))
+
+
 def revocation_ok(text: str) -> bool:
     """An ISO 8601 time with a zone, at most a few minutes ahead of now (later would suspend, not revoke)."""
     try:
@@ -294,6 +308,10 @@ STRICT: dict[str, Callable[[str], bool]] = {
     "workload": lambda v: v in ("writer", "reader", "none"),
     "grants": grant_list_shape_ok,
     "session_tags": session_tags_ok,
+    "encryption": lambda v: v in ("s3", "kms"),
+    # In the bucket's region: the committed prod stack's (S3 uses keys of its own region only).
+    "kms_key_arn": lambda v: _full(r"arn:aws(-[a-z]+)*:kms:eu-west-1:[0-9]{12}:key/(mrk-)?[0-9a-f-]{32,36}", v),
+    "principal_arns": principal_arns_ok,
     "source_identity": lambda v: v in ("none", "allowed", "required"),
     "org_id": lambda v: _full(r"o-[a-z0-9]{10,32}", v),
     "revocation_time": revocation_ok,
@@ -348,6 +366,8 @@ GRANT_EXTERNAL_ID = text_of(EXTERNAL_ID_CHARS, 2, 400)
 SESSION_TAG_KEYS = st.lists(TAG_TEXT.filter(lambda k: not k.lower().startswith("aws:")), min_size=1, max_size=4,
                             unique_by=str.lower)
 ORG_ID = st.from_regex(r"o-[a-z0-9]{10,32}", fullmatch=True)
+KMS_KEY_ARN = st.builds("arn:aws:kms:eu-west-1:{}:key/{}".format, ACCOUNT_ID, st.uuids().map(str))
+PRINCIPAL_ARN = st.builds("arn:aws:iam::{}:{}/{}".format, ACCOUNT_ID, st.sampled_from(["role", "user"]), IAM_NAME)
 ZONES = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(-timedelta(hours=5, minutes=30))])
 REVOCATION_TIME = st.datetimes(datetime(2000, 1, 1), datetime(2025, 12, 31), timezones=ZONES).map(
     lambda when: when.isoformat().replace("+00:00", "Z"))
@@ -409,6 +429,9 @@ VALID: dict[str, st.SearchStrategy[str]] = {
     "source_identity": st.sampled_from([s.value for s in SourceIdentity]),
     "org_id": ORG_ID,
     "revocation_time": REVOCATION_TIME,
+    "encryption": st.sampled_from(["s3", "kms"]),
+    "kms_key_arn": KMS_KEY_ARN,
+    "principal_arns": st.lists(PRINCIPAL_ARN, max_size=3, unique=True).map(json.dumps),
     **{kind: number(lo, hi) for kind, (lo, hi) in RANGES.items()},
 }
 VALID_REGION = st.one_of(
@@ -545,6 +568,17 @@ CANDIDATES: dict[str, st.SearchStrategy[str]] = {
                                                       else keys[0]])),  # one key twice, maybe in another case
     ),
     "source_identity": one_of_words(["none", "allowed", "required"]) | st.sampled_from(["true", "require", "optional"]),
+    "encryption": one_of_words(["s3", "kms"]) | st.sampled_from(["AES256", "aws:kms", "sse-kms", "none"]),
+    "kms_key_arn": st.one_of(
+        ANY_TEXT, KMS_KEY_ARN.map(lambda a: a.replace("eu-west-1", "us-east-1")),  # another region's key
+        KMS_KEY_ARN.map(lambda a: a.replace(":key/", ":alias/")), KMS_KEY_ARN.map(lambda a: a.split("/")[-1]),
+        KMS_KEY_ARN.map(lambda a: a.replace("arn:aws:kms", "arn:aws:iam")), KMS_KEY_ARN.map("{}\n".format)),
+    "principal_arns": st.one_of(
+        ANY_TEXT, NOT_A_LIST,
+        st.lists(PRINCIPAL_ARN, min_size=1, max_size=2).map(lambda a: json.dumps([*a, a[0]])),  # duplicate
+        st.builds(lambda good, bad: json.dumps([*good, bad]), st.lists(PRINCIPAL_ARN, max_size=2, unique=True),
+                  st.one_of(IAM_NAME, ACCOUNT_ID.map("arn:aws:iam::{}:root".format),
+                            ACCOUNT_ID.map("arn:aws:iam::{}:group/g".format), KMS_KEY_ARN))),
     "org_id": st.one_of(ANY_TEXT, st.from_regex(r"o-[a-z0-9]{1,9}", fullmatch=True),
                         st.from_regex(r"o-[a-z0-9]{33,40}", fullmatch=True), ORG_ID.map(str.upper),
                         ORG_ID.map(lambda o: "r-" + o[2:]), ORG_ID.map(" {}".format)),
@@ -558,7 +592,7 @@ CANDIDATES: dict[str, st.SearchStrategy[str]] = {
 }
 # An empty text value means "not set" for the optional text keys (the default applies): not malformed.
 EMPTY_MEANS_UNSET = {"iam_name", "group_name", "function_name", "bucket", "external_id", "policy_arn", "workload",
-                     "source_identity", "org_id", "revocation_time"}
+                     "source_identity", "org_id", "revocation_time", "encryption", "kms_key_arn"}
 # ... except where the key is required: then "" is malformed ("required, ...").
 REQUIRED = {("grant", "name"), ("grant", "accountId"), ("grant", "keyPrefix"), ("grant", "access"),
             ("consumer", "prodStack"), ("consumer", "grant")}
@@ -629,7 +663,7 @@ class Slot:
 
 def yaml_typed(kind: str, text: str, well_formed: bool) -> Any:
     """The value as a stack file can write it unquoted: a list, map, number or boolean (JSON inside grants)."""
-    if kind in ("iam_names", "tags"):
+    if kind in ("iam_names", "tags", "principal_arns"):
         parsed = _json_or_none(text)
         return parsed if isinstance(parsed, (list, dict)) else text
     if well_formed and (kind in RANGES or kind == "retention"):
@@ -700,6 +734,10 @@ def test_a_well_formed_value_is_accepted_as_given(slot: Slot, data: st.DataObjec
     assert STRICT[kind](value)
     values, region = dict(COMMITTED[slot.stack][0]), COMMITTED[slot.stack][1]
     slot.put(values, value, as_yaml=data.draw(st.booleans(), label="as YAML"), well_formed=True)
+    if (slot.key, value) == ("encryption", "s3"):  # the kms keys go with kms (test_settings.py refuses them)
+        values = {k: v for k, v in values.items() if k not in KMS_KEYS}
+    if slot.key == "kmsKeyArn":  # the stack does not manage a key of kmsKeyArn: no deletion window for it
+        values.pop("kmsKeyDeletionWindowDays", None)
 
     settings_ = parser(slot.stack)(values, region, slot.stack)
 

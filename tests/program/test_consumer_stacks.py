@@ -218,7 +218,7 @@ def test_the_environment_is_secret_because_it_carries_the_external_id(consumer):
 
 def test_the_fake_prod_is_what_prod_exports_with_its_external_ids_secret():
     assert prod_secret_outputs() == ["grantExternalIds"]
-    assert set(prod_outputs()) == {"grants", "grantExternalIds", "bucketName", "bucketArn", "region"}
+    assert set(prod_outputs()) == {"grants", "grantExternalIds", "bucketName", "bucketArn", "region", "encryption", "kmsKeyArn"}
     assert set(prod_outputs()["grants"]) == {"dev-writer", "analytics-reader"}
 
 

@@ -13,7 +13,11 @@ from components.policies import (
     Statement,
     assume_role_policy,
     bucket_access_policy,
+    bucket_key_policy,
+    data_key_uses,
+    grant_key_uses,
     grant_trust_policy,
+    kms_actions,
     log_writing_policy,
     revoke_older_sessions_policy,
     service_trust_policy,
@@ -372,3 +376,88 @@ def test_assume_role_policy_allows_tags_and_a_source_identity_on_the_same_role_o
 def test_service_trust_policy_can_pin_the_source_account():
     (statement,) = service_trust_policy("lambda.amazonaws.com", source_account=CONSUMER).to_dict()["Statement"]
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": CONSUMER}}
+
+
+# --- SSE-KMS: the bucket key's policy, the grants' use of it, the bucket's encryption denies --------------------
+
+KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+PROD = "111111111111"
+
+
+def test_a_write_grant_may_generate_and_decrypt_data_keys_a_read_grant_only_decrypt():
+    # UsingKMSEncryption.html: PutObject needs kms:GenerateDataKey; a multipart upload kms:Decrypt too;
+    # GetObject kms:Decrypt.
+    assert kms_actions(Access.WRITE) == ("kms:GenerateDataKey", "kms:Decrypt")
+    assert kms_actions(Access.READ_WRITE) == ("kms:GenerateDataKey", "kms:Decrypt")
+    assert kms_actions(Access.READ) == ("kms:Decrypt",)
+
+
+def test_a_grants_role_may_use_the_bucket_key_through_s3_in_the_buckets_region_only():
+    stmts = statements(bucket_access_policy("data", "incoming/", Access.READ, kms_key_arn=KEY_ARN,
+                                            region="eu-west-1"))
+    assert stmts["UseBucketKeyThroughS3"] == {
+        "Sid": "UseBucketKeyThroughS3", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN,
+        "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}}
+
+
+def test_without_a_key_a_grant_has_no_kms_permission():
+    assert not any(a.startswith("kms:") for a in actions(bucket_access_policy("data", "in/", Access.WRITE)))
+
+
+def test_the_key_policy_administers_through_iam_but_delegates_no_use():
+    # key-policies.html: the key policy must allow every use; the account principal delegates to IAM only for
+    # what its statement lists.
+    document = bucket_key_policy(PROD, "eu-west-1", "data", [])
+    (admin,) = document.to_dict()["Statement"]
+    assert admin["Principal"] == {"AWS": f"arn:aws:iam::{PROD}:root"}
+    assert "kms:PutKeyPolicy" in admin["Action"]  # the account can always change the policy
+    assert not any("*" in a or a.startswith(("kms:CreateGrant", "kms:Revoke")) for a in admin["Action"])
+    assert not {"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:*"} & set(admin["Action"])
+    assert not any(a.startswith(("kms:Decrypt", "kms:Generate", "kms:Encrypt", "kms:ReEncrypt"))
+                   for a in admin["Action"])
+
+
+def test_each_grant_uses_the_key_for_its_own_prefix_through_s3_only():
+    grants = [GRANT, dataclasses.replace(GRANT, name="analytics-reader", access=Access.READ, key_prefix="out/")]
+    document = bucket_key_policy(PROD, "eu-west-1", "data", data_key_uses(grants, PROD))
+    stmts = statements(document)
+    assert set(stmts) == {"KeyAdministration", "GrantTeam", "GrantAnalyticsReader"}
+    reader = stmts["GrantAnalyticsReader"]
+    assert reader["Action"] == "kms:Decrypt"
+    assert reader["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{PROD}:role/cross-account-s3-analytics-reader"},
+        "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+        # The bucket's ARN (S3 Bucket Keys) or an object's under the prefix (bucket-key.html).
+        "StringLike": {"kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::data", "arn:aws:s3:::data/out/*"]},
+    }
+    assert stmts["GrantTeam"]["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+
+
+def test_key_users_may_read_and_write_anywhere_in_the_bucket_through_s3():
+    users = [f"arn:aws:iam::{PROD}:role/data-admin"]
+    stmts = statements(bucket_key_policy(PROD, "eu-west-1", "data", data_key_uses([], PROD, users)))
+    assert stmts["KeyUsers"]["Condition"]["ArnEquals"] == {"aws:PrincipalArn": users[0]}
+    assert stmts["KeyUsers"]["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"]}
+
+
+def test_grant_statement_ids_stay_unique_when_names_differ_only_by_hyphens():
+    grants = [dataclasses.replace(GRANT, name="a-1"), dataclasses.replace(GRANT, name="a1")]
+    assert [use.sid for use in grant_key_uses(grants, PROD)] == ["GrantA1", "GrantA1X"]
+
+
+def test_the_bucket_refuses_writes_asking_for_another_encryption_or_key():
+    # API_PutObject.html (x-amz-server-side-encryption, ...-aws-kms-key-id: aws:kms without a key id is aws/s3).
+    stmts = statements(tls_only_bucket_policy("data", kms_key_arn=KEY_ARN))
+    sse, key = "s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id"
+    assert stmts["DenyOtherEncryption"]["Condition"] == {"Null": {sse: "false"},
+                                                         "StringNotEquals": {sse: "aws:kms"}}
+    assert stmts["DenyOtherKmsKey"]["Condition"] == {"Null": {key: "false"}, "StringNotEquals": {key: KEY_ARN}}
+    assert stmts["DenyAwsManagedKey"]["Condition"] == {"Null": {key: "true"}, "StringEquals": {sse: "aws:kms"}}
+    for sid in ("DenyOtherEncryption", "DenyOtherKmsKey", "DenyAwsManagedKey"):
+        assert stmts[sid]["Effect"] == "Deny" and stmts[sid]["Action"] == "s3:PutObject"
+        assert stmts[sid]["Resource"] == "arn:aws:s3:::data/*"
+
+
+def test_without_a_key_the_bucket_policy_only_refuses_plain_http():
+    assert set(statements(tls_only_bucket_policy("data"))) == {"DenyInsecureTransport"}

@@ -3,6 +3,8 @@ grant that only the grant's named principals of its consumer account may assume.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components.settings import ConfigError
@@ -22,10 +24,13 @@ BUCKET = "aws:s3/bucket:Bucket"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 COMMITTED_GRANTS = ("dev-writer", "analytics-reader")
-# Everything a grant's role may ever do: never deletes, ACLs, tagging or policy changes.
-GRANT_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}
+# Everything a grant's role may ever do: never deletes, ACLs, tagging or policy changes; with the bucket's KMS key,
+# use it through S3.
+GRANT_ACTIONS = {"s3:PutObject", "s3:GetObject", "s3:ListBucket", "kms:GenerateDataKey", "kms:Decrypt"}
 ACTIONS_OF = {"write": {"s3:PutObject", "s3:ListBucket"}, "read": {"s3:GetObject", "s3:ListBucket"},
               "read-write": {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}}
+KMS_ACTIONS_OF = {"write": {"kms:GenerateDataKey", "kms:Decrypt"}, "read": {"kms:Decrypt"},
+                  "read-write": {"kms:GenerateDataKey", "kms:Decrypt"}}
 
 
 def trust_of(run: ProgramRun, grant: str) -> dict[str, dict]:
@@ -33,6 +38,16 @@ def trust_of(run: ProgramRun, grant: str) -> dict[str, dict]:
 
 
 def permission_of(run: ProgramRun, grant: str) -> list[dict]:
+    """The grant role's statements on the bucket (its use of the bucket's key: key_use_of)."""
+    return [s for s in all_permissions_of(run, grant) if s["Sid"] != "UseBucketKeyThroughS3"]
+
+
+def key_use_of(run: ProgramRun, grant: str) -> dict:
+    (use,) = [s for s in all_permissions_of(run, grant) if s["Sid"] == "UseBucketKeyThroughS3"]
+    return use
+
+
+def all_permissions_of(run: ProgramRun, grant: str) -> list[dict]:
     return run.cloud.one(ROLE_POLICY, f"{grant}-bucket-access").policy()["Statement"]
 
 
@@ -54,16 +69,59 @@ def test_bucket_is_encrypted_versioned_and_owner_enforced(prod_run):
     cloud = prod_run.cloud
     encryption = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     rule = cloud.one(encryption).inputs["rules"][0]
-    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms",
+                                                          "kmsMasterKeyId": prod_run.export("kmsKeyArn")}
+    assert rule["bucketKeyEnabled"] is True
     versioning = cloud.one("aws:s3/bucketVersioning:BucketVersioning").inputs
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
     ownership = cloud.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
     assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
 
 
+def test_with_sse_s3_the_bucket_is_encrypted_with_aes256_and_no_key(prod_config):
+    config = {k: v for k, v in prod_config.items() if k != f"{NS}kmsKeyUsers"} | {f"{NS}encryption": "s3"}
+    run = run_stack("prod", config)
+    encryption = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    assert run.cloud.one(encryption).inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "AES256"}
+    assert not run.cloud.of_type("aws:kms/key:Key") and run.export("kmsKeyArn") is None
+    assert not any(s["Sid"] == "UseBucketKeyThroughS3" for g in COMMITTED_GRANTS for s in all_permissions_of(run, g))
+    assert [s["Sid"] for s in run.cloud.one("aws:s3/bucketPolicy:BucketPolicy").policy()["Statement"]] == [
+        "DenyInsecureTransport"]
+
+
+def test_the_bucket_key_is_the_stacks_own_rotated_with_a_deletion_window_and_an_alias(prod_run):
+    key = prod_run.cloud.one("aws:kms/key:Key").inputs
+    assert key["enableKeyRotation"] is True and key["deletionWindowInDays"] == 30
+    assert prod_run.cloud.one("aws:kms/alias:Alias").inputs["name"] == "alias/cross-account-s3-data"
+    statements = {s["Sid"]: s for s in prod_run.cloud.one("aws:kms/key:Key").policy()["Statement"]}
+    assert set(statements) == {"KeyAdministration", "GrantDevWriter", "GrantAnalyticsReader", "KeyUsers"}
+    assert statements["GrantDevWriter"]["Condition"]["ArnEquals"] == {
+        "aws:PrincipalArn": f"arn:aws:iam::{PROD_ACCOUNT}:role/cross-account-s3-dev-writer"}
+
+
+def test_an_existing_key_is_used_and_its_required_policy_exported(prod_config):
+    arn = f"arn:aws:kms:eu-west-1:{PROD_ACCOUNT}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    run = run_stack("prod", prod_config | {f"{NS}kmsKeyArn": arn})
+    assert not run.cloud.of_type("aws:kms/key:Key") and not run.cloud.of_type("aws:kms/alias:Alias")
+    assert run.export("kmsKeyArn") == arn
+    assert key_use_of(run, "dev-writer")["Resource"] == arn
+    required = {s["Sid"] for s in json.loads(run.export("requiredKeyPolicy"))["Statement"]}
+    assert required == {"KeyAdministration", "GrantDevWriter", "GrantAnalyticsReader", "KeyUsers"}
+
+
+@pytest.mark.parametrize("access", ["write", "read", "read-write"])
+def test_a_grants_role_uses_the_key_for_its_access_through_s3_only(prod_config, access):
+    run = run_stack("prod", changed_grant(prod_config, "dev-writer", access=access))
+    use = key_use_of(run, "dev-writer")
+    assert actions_of([use]) == KMS_ACTIONS_OF[access]
+    assert use["Resource"] == run.export("kmsKeyArn")
+    assert use["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+
+
 def test_bucket_policy_denies_requests_without_tls(prod_run):
     policy = prod_run.cloud.one("aws:s3/bucketPolicy:BucketPolicy").policy()
-    (deny,) = policy["Statement"]
+    deny = {s["Sid"]: s for s in policy["Statement"]}["DenyInsecureTransport"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     bucket = prod_run.export("bucketName")
@@ -74,6 +132,15 @@ def test_versioning_can_be_suspended_by_config(prod_config):
     run = run_stack("prod", prod_config | {f"{NS}versioning": "false"})
     status = run.cloud.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"]["status"]
     assert status == "Suspended"
+
+
+def test_bucket_policy_refuses_writes_asking_for_other_encryption(prod_run):
+    policy = prod_run.cloud.one("aws:s3/bucketPolicy:BucketPolicy").policy()
+    assert [s["Sid"] for s in policy["Statement"]] == ["DenyInsecureTransport", "DenyOtherEncryption",
+                                                       "DenyOtherKmsKey", "DenyAwsManagedKey"]
+    other_key = {s["Sid"]: s for s in policy["Statement"]}["DenyOtherKmsKey"]
+    assert other_key["Condition"]["StringNotEquals"] == {
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": prod_run.export("kmsKeyArn")}
 
 
 def test_bucket_name_comes_from_config_when_set(prod_config):
@@ -171,7 +238,7 @@ def test_no_grant_role_may_delete_change_acls_or_policies(prod_config):
     grants = [base | {"name": f"g-{access}", "access": access} for access in ACTIONS_OF]
     run = run_stack("prod", with_grants(prod_config, grants))
     for grant in grants:
-        statements = permission_of(run, grant["name"])
+        statements = all_permissions_of(run, grant["name"])
         assert actions_of(statements) <= GRANT_ACTIONS
         assert all(s["Effect"] == "Allow" and "NotAction" not in s and s["Resource"] != "*" for s in statements)
     assert len(run.cloud.of_type(ROLE_POLICY)) == len(grants)
@@ -234,7 +301,7 @@ def test_grants_export_describes_each_grant_for_its_consumer(prod_run):
 
 
 def test_bucket_and_region_exports(prod_run):
-    assert set(prod_run.exports) == {"grants", "grantExternalIds", "bucketName", "bucketArn", "region"}
+    assert set(prod_run.exports) == {"grants", "grantExternalIds", "bucketName", "bucketArn", "region", "encryption", "kmsKeyArn"}
     assert prod_run.export("bucketArn") == f"arn:aws:s3:::{prod_run.export('bucketName')}"
     assert prod_run.export("region") == "eu-west-1"
 
@@ -267,10 +334,13 @@ def test_a_grant_without_external_id_is_left_out_of_the_external_ids(prod_config
 
 
 def test_every_resource_is_inside_a_component(prod_run):
-    components = {"cross-account-s3:storage:HardenedBucket", "cross-account-s3:access:GrantRole"}
-    assert {r.typ for r in prod_run.cloud.resources if r.parent is None} == components
+    top = {"cross-account-s3:storage:HardenedBucket", "cross-account-s3:access:GrantRole"}
+    components = top | {"cross-account-s3:storage:BucketKey"}  # the bucket's key, a child of the bucket
+    assert {r.typ for r in prod_run.cloud.resources if r.parent is None} == top
     assert all(r.parent is not None and r.parent.type in components
                for r in prod_run.cloud.resources if r.typ not in components)
+    assert prod_run.cloud.one("cross-account-s3:storage:BucketKey").parent.type == \
+        "cross-account-s3:storage:HardenedBucket"
 
 
 def test_prod_declares_no_consumer_resources(prod_run):

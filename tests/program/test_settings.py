@@ -17,6 +17,7 @@ from components.settings import (
     TRUST_POLICY_MAX_LIMIT,
     Access,
     ConfigError,
+    Encryption,
     Grant,
     SessionTags,
     SourceIdentity,
@@ -26,6 +27,7 @@ from components.settings import (
     trust_policy_size,
 )
 from tests.program.conftest import (
+    PROD_ACCOUNT,
     ANALYTICS_ACCOUNT,
     CONSUMER_STACKS,
     DEV_ACCOUNT,
@@ -413,3 +415,39 @@ def test_a_suspended_grant_keeps_everything_else(prod_config):
     before = grant_named(prod_config, "analytics-reader")
     after = grant_named(changed_grant(prod_config, "analytics-reader", suspended=True), "analytics-reader")
     assert dataclasses.replace(after, suspended=False) == before and after.suspended
+
+
+# --- encryption ---------------------------------------------------------------------------------------------
+
+
+def test_encryption_defaults_to_sse_s3(prod_config):
+    config = {k: v for k, v in prod_config.items() if k not in (f"{NS}encryption", f"{NS}kmsKeyUsers")}
+    settings = parse_prod(raw(config), "eu-west-1")
+    assert (settings.encryption, settings.kms_key_arn, settings.kms_key_users) == (Encryption.S3, None, ())
+
+
+def test_the_committed_prod_stack_uses_kms_with_its_own_key(prod_config):
+    settings = parse_prod(raw(prod_config), "eu-west-1")
+    assert (settings.encryption, settings.kms_key_arn, settings.kms_deletion_window_days) == (Encryption.KMS, None, 30)
+
+
+@pytest.mark.parametrize("key", ["kmsKeyArn", "kmsKeyDeletionWindowDays", "kmsKeyUsers"])
+def test_a_kms_key_without_kms_encryption_is_refused_naming_it(prod_config, key):
+    value = {"kmsKeyArn": f"arn:aws:kms:eu-west-1:{PROD_ACCOUNT}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+             "kmsKeyDeletionWindowDays": "7", "kmsKeyUsers": prod_config[f"{NS}kmsKeyUsers"]}[key]
+    config = {k: v for k, v in prod_config.items() if k != f"{NS}kmsKeyUsers"}
+    problems = prod_problems(config | {f"{NS}encryption": "s3", f"{NS}{key}": value})
+    assert problems == [f"{NS}{key}: only with {NS}encryption: kms"]
+
+
+def test_a_key_of_another_region_is_refused(prod_config):
+    arn = f"arn:aws:kms:us-east-1:{PROD_ACCOUNT}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    problems = prod_problems(prod_config | {f"{NS}kmsKeyArn": arn})
+    assert problems == [f"{NS}kmsKeyArn: the key is in us-east-1, but the bucket is in eu-west-1; S3 uses keys of "
+                        "its own region only"]
+
+
+def test_an_existing_key_takes_no_deletion_window(prod_config):
+    arn = f"arn:aws:kms:eu-west-1:{PROD_ACCOUNT}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    problems = prod_problems(prod_config | {f"{NS}kmsKeyArn": arn, f"{NS}kmsKeyDeletionWindowDays": "7"})
+    assert [p.split(": ")[0] for p in problems] == [f"{NS}kmsKeyDeletionWindowDays"]
