@@ -250,6 +250,10 @@ def integration_reader_policy(scope: ProdScope, state: StateBackend | None = Non
                   resources=(scope.objects_arn,)),
         Statement("ListObjectsUnderPrefix", ("s3:ListBucket", "s3:ListBucketVersions"), resources=(scope.bucket_arn,))
         .with_condition("StringLike", "s3:prefix", (f"{scope.key_prefix}*",)),
+        # With encryption: kms, reading what the writer wrote decrypts through S3; the key policy must name this
+        # role too (prod's kmsKeyUsers: docs/ci.md).
+        Statement("DecryptObjectsThroughS3", ("kms:Decrypt",), resources=(scope.keys,))
+        .with_condition("StringLike", "kms:ViaService", ("s3.*.amazonaws.com",)),
     ], state, write=False)
 
 

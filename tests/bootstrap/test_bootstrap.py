@@ -254,6 +254,9 @@ def test_prod_integration_reads_lists_and_deletes_under_the_prefix_only(runs):
          "Resource": "arn:aws:s3:::data-*/incoming/*"},
         {"Sid": "ListObjectsUnderPrefix", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
          "Resource": "arn:aws:s3:::data-*", "Condition": {"StringLike": {"s3:prefix": "incoming/*"}}},
+        {"Sid": "DecryptObjectsThroughS3", "Effect": "Allow", "Action": "kms:Decrypt",
+         "Resource": "arn:aws:kms:*:111111111111:key/*",
+         "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}},
     ]
 
 
