@@ -133,7 +133,6 @@ class KmsOperation:
     aliases: bool = False  # the parameter may be an alias name or alias ARN
     cross_account: bool = False  # a key of another account may be named (by ARN)
     state: StateRule = _ANY_STATE
-    action: str | None = None  # the IAM action when it is not kms:<operation>
 
 
 _CRYPTO = dict(key_param="KeyId", aliases=True, cross_account=True, state=_USABLE_ONLY)
@@ -168,8 +167,8 @@ OPERATIONS: Mapping[str, KmsOperation] = {
     "GenerateDataKey": KmsOperation(**_CRYPTO),
     "GenerateDataKeyWithoutPlaintext": KmsOperation(**_CRYPTO),
     "Decrypt": KmsOperation(**_CRYPTO),  # the key of the ciphertext; KeyId optional
-    "ReEncrypt": KmsOperation(key_param="DestinationKeyId", aliases=True, cross_account=True, state=_USABLE_ONLY,
-                              action="kms:ReEncryptTo"),
+    # kms:ReEncryptFrom on the ciphertext's key, kms:ReEncryptTo on DestinationKeyId's (API_ReEncrypt.html)
+    "ReEncrypt": KmsOperation(key_param="DestinationKeyId", aliases=True, cross_account=True, state=_USABLE_ONLY),
 }
 
 # Parameters moto would ignore or that name something localcloud does not emulate: refused by name rather than

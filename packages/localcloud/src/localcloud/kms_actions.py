@@ -260,7 +260,7 @@ def _checks(operation: str, params: Mapping[str, Any], scope: KeyScope) -> tuple
     rewritten[spec.key_param] = resolved.key.arn
     if operation == "ListAliases":  # KeyId only filters the list: kms:ListAliases is an IAM permission
         return [_iam_check(action, "*", scope, context)], rewritten
-    return [_key_check(spec.action or action, resolved, scope, context)], rewritten
+    return [_key_check(action, resolved, scope, context)], rewritten
 
 
 def classify(request: HttpRequest, *, region: str, caller_account: str, directory: Directory) -> ActionPlan:

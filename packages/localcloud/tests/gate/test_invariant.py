@@ -49,6 +49,33 @@ def test_another_s3_operation_is_a_violation() -> None:
     assert problems == ["moto ran the S3 backend's restore_object; the gate authorized CreateMultipartUpload"]
 
 
+KEY = "arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_KEY = "arn:aws:kms:eu-west-1:222222222222:key/0000abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def kms_plan(operation: str, key: str = KEY) -> ActionPlan:
+    return ActionPlan("kms", operation, "json", (Check(f"kms:{operation}", key, DEV, key_policy=True),),
+                      {"KeyId": key})
+
+
+def test_the_authorized_kms_key_is_no_violation() -> None:
+    executions = [Execution("action", "kms", "Encrypt"), Execution("param", "kms", "KeyId", value=KEY),
+                  Execution("kms", "kms", "encrypt", key=KEY)]
+    assert invariant.violations(kms_plan("Encrypt"), executions) == []
+
+
+def test_another_kms_key_acted_on_is_a_violation() -> None:
+    """moto resolving a key the gate did not authorize (a reserved alias it creates a key for, say) is caught."""
+    executions = [Execution("action", "kms", "Encrypt"), Execution("kms", "kms", "create_alias", key=OTHER_KEY)]
+    problems = invariant.violations(kms_plan("Encrypt"), executions)
+    assert problems and OTHER_KEY in problems[0]
+
+
+def test_a_kms_key_id_read_differently_is_a_violation() -> None:
+    executions = [Execution("action", "kms", "Encrypt"), Execution("param", "kms", "KeyId", value="alias/other")]
+    assert any("KeyId='alias/other'" in p for p in invariant.violations(kms_plan("Encrypt"), executions))
+
+
 def test_another_query_operation_is_a_violation() -> None:
     plan = ActionPlan("sts", "GetCallerIdentity", "query", (Check("sts:GetCallerIdentity", "*", DEV),), {})
     executions = [Execution("action", "iam", "ListUsers")]
