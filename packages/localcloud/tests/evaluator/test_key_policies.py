@@ -31,8 +31,8 @@ from localcloud_testing.evaluation import (
     Case,
     allow,
     assert_follows_aws_rule,
+    assert_table_is_well_formed,
     deny,
-    known_page,
     policy,
     root,
     session,
@@ -225,10 +225,7 @@ def test_evaluate_follows_aws_rule(case: Case) -> None:
 
 
 def test_case_ids_are_unique_and_pages_known() -> None:
-    ids = [case.id for case in CASES]
-    assert len(set(ids)) == len(ids), f"duplicate ids: {sorted(i for i in ids if ids.count(i) > 1)}"
-    unknown = {case.id: case.page for case in CASES if not known_page(case.page)}
-    assert not unknown, f"cases citing pages outside the list: {unknown}"
+    assert_table_is_well_formed(CASES)
 
 
 def test_a_missing_key_policy_allow_is_reported_as_the_key_policy() -> None:

@@ -34,8 +34,8 @@ from localcloud_testing.evaluation import (
     Case,
     allow,
     assert_follows_aws_rule,
+    assert_table_is_well_formed,
     deny,
-    known_page,
     policy,
     s3,
     service,
@@ -332,10 +332,7 @@ def test_evaluate_follows_aws_rule(case: Case) -> None:
 
 
 def test_case_ids_are_unique_and_pages_known() -> None:
-    ids = [case.id for case in CASES]
-    assert len(set(ids)) == len(ids), f"duplicate ids: {sorted(i for i in ids if ids.count(i) > 1)}"
-    unknown = {case.id: case.page for case in CASES if not known_page(case.page)}
-    assert not unknown, f"cases citing pages outside the list: {unknown}"
+    assert_table_is_well_formed(CASES)
 
 
 def test_the_resource_based_policy_grants_once_the_condition_is_gone() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -21,3 +22,10 @@ def at(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> SetNow:
         monkeypatch.setattr("botocore.auth.get_current_datetime", lambda *_, **__: moment.replace(tzinfo=None))
 
     return set_now
+
+
+@pytest.fixture
+def no_reading_mismatch(cloud: LocalCloud) -> Iterator[None]:
+    """After the test: the gate saw no request that moto executed otherwise than it was authorized."""
+    yield
+    assert cloud.gate is not None and cloud.gate.violations == []

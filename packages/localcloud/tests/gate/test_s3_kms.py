@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -20,18 +20,12 @@ from botocore.exceptions import ClientError
 
 from localcloud.server import LocalCloud
 from localcloud_testing.builders import DEV, PROD, REGION, Builder, allow, unique
+from localcloud_testing.kms import DEFAULT_STATEMENT, DEV_ROOT
 
-PROD_ROOT = f"arn:aws:iam::{PROD}:root"
-DEV_ROOT = f"arn:aws:iam::{DEV}:root"
 VIA_S3 = f"s3.{REGION}.amazonaws.com"
-DEFAULT_STATEMENT = {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": PROD_ROOT},
-                     "Action": "kms:*", "Resource": "*"}
 
 
-@pytest.fixture(autouse=True)
-def no_reading_mismatch(cloud: LocalCloud) -> Iterator[None]:
-    yield
-    assert cloud.gate is not None and cloud.gate.violations == []
+pytestmark = pytest.mark.usefixtures("no_reading_mismatch")
 
 
 def error_of(raised: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:

@@ -74,6 +74,14 @@ def assert_follows_aws_rule(case: Case) -> None:
         assert case.reason in decision.reason, f"reason {decision.reason!r} lacks {case.reason!r}"
 
 
+def assert_table_is_well_formed(cases: list[Case]) -> None:
+    """Every case of a table has its own id and cites a page of the known list."""
+    ids = [case.id for case in cases]
+    assert len(set(ids)) == len(ids), f"duplicate ids: {sorted(i for i in ids if ids.count(i) > 1)}"
+    unknown = {case.id: case.page for case in cases if not known_page(case.page)}
+    assert not unknown, f"cases citing pages outside the list: {unknown}"
+
+
 def known_page(page: str) -> bool:
     """Whether ``page`` (optionally with a ``#section`` anchor) is one of the pages cases may cite."""
     return page.split("#", 1)[0] in PAGES
